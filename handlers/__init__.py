@@ -1,0 +1,1 @@
+"""The application: feature use cases plus the Socket.IO and HTTP transports."""

@@ -1,0 +1,236 @@
+"""HTTP transport: one route table, JSON in and out, and the one error shape.
+
+Each `Route` names its body and response schemas; the same table registers the aiohttp
+routes and generates /api/openapi.json (handlers/openapi.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ValidationError
+
+from handlers import auth, health, openapi
+from handlers.context import Actor, ClientInfo, Ctx
+from handlers.errors import (
+    BadRequest,
+    DomainError,
+    Internal,
+    NotFound,
+    error_for_status,
+    validation_error,
+)
+from handlers.schemas.auth import AuthOut, LoginIn, LogoutIn, RefreshIn, RegisterIn
+from infra.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger(__name__)
+
+CTX = web.AppKey("ctx", Ctx)
+ACTOR = "parley.actor"
+REFRESH_COOKIE = "parley_refresh"
+COOKIE_PATH = "/api/auth"
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    authenticated: bool = True
+    tag: str = "auth"
+    content_type: str = "application/json"
+
+
+def json_response(payload: BaseModel | dict[str, Any], status: int = 200) -> web.Response:
+    data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def error_response(error: DomainError) -> web.Response:
+    response = json_response({"error": error.to_dict()}, error.status)
+    if error.details and "retry_after" in error.details:
+        response.headers["Retry-After"] = str(error.details["retry_after"])
+    return response
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The request's JSON object validated by `model`; anything else is `bad_request`.
+
+    An empty body counts as `{}` (so a route whose fields are all optional needs none).
+    """
+    if not request.can_read_body:
+        return model.model_validate({})
+    if request.content_type != "application/json":
+        raise BadRequest("The body must be JSON (Content-Type: application/json)")
+    try:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("The body is not valid JSON") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("The body must be a JSON object")
+    return model.model_validate(data)
+
+
+def client_info(request: web.Request) -> ClientInfo:
+    return ClientInfo(ip=request.remote, user_agent=request.headers.get("User-Agent"))
+
+
+def actor_of(request: web.Request) -> Actor:
+    return request[ACTOR]
+
+
+def bearer(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves in the contract's shape; unexpected ones are logged."""
+    started = time.perf_counter()
+    route = request.match_info.route.resource
+    route_name = route.canonical if route is not None else "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = _from_http_exception(exc)
+    except ValidationError as exc:
+        response = error_response(validation_error(exc))
+    except DomainError as exc:
+        response = error_response(exc)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        response = error_response(Internal())
+    HTTP_REQUESTS.labels(request.method, route_name, response.status).inc()
+    HTTP_LATENCY.labels(route_name).observe(time.perf_counter() - started)
+    return response
+
+
+def _from_http_exception(exc: web.HTTPException) -> web.StreamResponse:
+    if exc.status < 400:
+        return exc
+    if exc.status in (404, 405):
+        return error_response(NotFound("No such route"))
+    return error_response(error_for_status(exc.status, exc.reason))
+
+
+def authenticated(ctx: Ctx, handler: Handler) -> Handler:
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        request[ACTOR] = await auth.authenticate(ctx, bearer(request))
+        return await handler(request)
+
+    return wrapped
+
+
+def set_refresh_cookie(request: web.Request, response: web.Response, token: str, ctx: Ctx) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        token,
+        max_age=ctx.settings.refresh_token_ttl_days * 86400,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+# Auth routes
+
+
+async def register_route(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    result = await auth.register(ctx, await read_body(request, RegisterIn), client_info(request))
+    response = json_response(result, 201)
+    set_refresh_cookie(request, response, result.refresh_token, ctx)
+    return response
+
+
+async def login_route(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    result = await auth.login(ctx, await read_body(request, LoginIn), client_info(request))
+    response = json_response(result)
+    set_refresh_cookie(request, response, result.refresh_token, ctx)
+    return response
+
+
+async def refresh_route(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    body = await read_body(request, RefreshIn)
+    result = await auth.refresh(ctx, body.refresh_token or request.cookies.get(REFRESH_COOKIE))
+    response = json_response(result)
+    set_refresh_cookie(request, response, result.refresh_token, ctx)
+    return response
+
+
+async def logout_route(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    body = await read_body(request, LogoutIn)
+    token = body.refresh_token or request.cookies.get(REFRESH_COOKIE)
+    await auth.logout(ctx, actor_of(request), token)
+    response = web.Response(status=204)
+    response.del_cookie(REFRESH_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+# Operations routes
+
+
+async def healthz_route(request: web.Request) -> web.Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz_route(request: web.Request) -> web.Response:
+    checks = await health.readiness(request.app[CTX])
+    ready = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return json_response(body, 200 if ready else 503)
+
+
+async def metrics_route(request: web.Request) -> web.Response:
+    response = web.Response(body=generate_latest())
+    response.content_type = "text/plain"
+    response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+    return response
+
+
+async def openapi_route(request: web.Request) -> web.Response:
+    return json_response(openapi.build_spec(ROUTES))
+
+
+ROUTES: list[Route] = [
+    Route("POST", "/api/auth/register", register_route, "Create an account",
+          body=RegisterIn, response=AuthOut, status=201, authenticated=False),
+    Route("POST", "/api/auth/login", login_route, "Log in with email or username",
+          body=LoginIn, response=AuthOut, authenticated=False),
+    Route("POST", "/api/auth/refresh", refresh_route, "Rotate the refresh token",
+          body=RefreshIn, response=AuthOut, authenticated=False),
+    Route("POST", "/api/auth/logout", logout_route, "End this session", body=LogoutIn,
+          status=204),
+    Route("GET", "/healthz", healthz_route, "Liveness", authenticated=False, tag="operations"),
+    Route("GET", "/readyz", readyz_route, "Readiness: the database, and Redis when configured",
+          authenticated=False, tag="operations"),
+    Route("GET", "/metrics", metrics_route, "Prometheus metrics", authenticated=False,
+          tag="operations", content_type="text/plain"),
+    Route("GET", "/api/openapi.json", openapi_route, "This description",
+          authenticated=False, tag="operations"),
+]  # fmt: skip
+
+
+def register_routes(app: web.Application, ctx: Ctx) -> None:
+    for route in ROUTES:
+        handler = authenticated(ctx, route.handler) if route.authenticated else route.handler
+        app.router.add_route(route.method, route.path, handler)

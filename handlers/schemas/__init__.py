@@ -1,0 +1,1 @@
+"""pydantic v2 models for every payload in and out, one module per feature."""

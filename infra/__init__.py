@@ -1,0 +1,1 @@
+"""Adapters to the outside world: settings, database, state, security, storage, mail."""

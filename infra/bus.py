@@ -1,0 +1,77 @@
+"""Control messages between nodes (room moves, disconnects), separate from broadcasts.
+
+`MemoryBus` for one process; `RedisBus` publishes on a Redis channel every node listens to.
+The publishing node handles its own message at once, before publishing, so a caller that
+awaits `publish` knows its own node is already done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.node_id = uuid.uuid4().hex
+        self._handler: Handler | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        if self._handler is not None:
+            await self._handler(message)
+
+    async def stop(self) -> None:
+        self._handler = None
+
+
+class RedisBus(MemoryBus):
+    def __init__(self, redis_url: str, channel: str = "parley:control") -> None:
+        super().__init__()
+        self._redis = Redis.from_url(redis_url)
+        self._channel = channel
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, handler: Handler) -> None:
+        await super().start(handler)
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self._channel)
+        self._task = asyncio.create_task(self._listen(pubsub), name="control-bus")
+
+    async def _listen(self, pubsub: Any) -> None:
+        async with pubsub:
+            async for raw in pubsub.listen():
+                try:
+                    message = json.loads(raw["data"])
+                    if message.pop("_node", None) != self.node_id and self._handler:
+                        await self._handler(message)
+                except Exception:
+                    log.exception("control message failed")
+
+    async def publish(self, message: dict[str, Any]) -> None:
+        await super().publish(message)
+        await self._redis.publish(self._channel, json.dumps({**message, "_node": self.node_id}))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await super().stop()
+        await self._redis.aclose()
+
+
+def create_bus(redis_url: str | None) -> MemoryBus:
+    return RedisBus(redis_url) if redis_url else MemoryBus()

@@ -1,0 +1,184 @@
+"""Parley: wiring and the command line (serve, migrate, create-admin). See OPERATIONS.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+
+import socketio
+from aiohttp import web
+from pydantic import ValidationError
+
+from handlers import auth, timers
+from handlers.context import Ctx
+from handlers.cors import setup_cors
+from handlers.http import CTX, errors_middleware, register_routes
+from handlers.notify import Notifier
+from handlers.realtime import SocketFanout
+from handlers.schemas.auth import AdminIn
+from handlers.sio import SocketTransport, build_server
+from infra import db
+from infra.bus import MemoryBus, create_bus
+from infra.logs import configure_logging
+from infra.settings import Settings, describe_error
+from infra.state import create_state
+
+log = logging.getLogger("parley")
+SIO = web.AppKey("sio", socketio.AsyncServer)
+TRANSPORT = web.AppKey("transport", SocketTransport)
+BUS = web.AppKey("bus", MemoryBus)
+
+
+def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
+    """A fresh, self-contained Parley application (tests build one per test)."""
+    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_event_bytes)
+    sio = build_server(settings)
+    bus = create_bus(settings.redis_url)
+    fanout = SocketFanout(sio, bus)
+    ctx = Ctx(
+        settings=settings,
+        state=create_state(settings.redis_url),
+        notify=Notifier(fanout),
+        jwt_secret=settings.resolved_jwt_secret(),
+    )
+    transport = SocketTransport(sio, ctx)
+    app[CTX], app[SIO], app[TRANSPORT], app[BUS] = ctx, sio, transport, bus
+    sio.attach(app, socketio_path="socket.io")
+    register_routes(app, ctx)
+    setup_cors(app, settings)
+    app.cleanup_ctx.append(_lifecycle(settings, ctx, transport, bus, fanout, migrate))
+    return app
+
+
+def _lifecycle(
+    settings: Settings,
+    ctx: Ctx,
+    transport: SocketTransport,
+    bus: MemoryBus,
+    fanout: SocketFanout,
+    migrate: bool,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            await db.apply_migrations(settings.database_url)
+        await db.open_database(settings.database_url)
+        await bus.start(fanout.apply)
+        tasks = [
+            asyncio.create_task(timers.run_timers(ctx), name="timers"),
+            asyncio.create_task(transport.keepalive(bus.node_id), name="keepalive"),
+        ]
+        log.info("Parley ready (node %s)", bus.node_id)
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await transport.shutdown(bus.node_id)
+        await bus.stop()
+        await ctx.state.close()
+        await db.close_database()
+
+    return lifecycle
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def serve(settings: Settings, reuse_port: bool = False) -> None:
+    configure_logging(settings.log_level, settings.log_format)
+    web.run_app(
+        create_app(settings, migrate=not reuse_port),
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port or None,
+        loop=_event_loop(),
+        print=None,
+        access_log=None,
+    )
+
+
+def serve_workers(settings: Settings, workers: int) -> None:
+    """N processes on one port (SO_REUSEPORT); they share state through Redis."""
+    if not settings.redis_url or settings.socketio_transports != ["websocket"]:
+        raise SystemExit(
+            "error: --workers > 1 needs REDIS_URL and SOCKETIO_TRANSPORTS=websocket "
+            "(long-polling needs sticky sessions)"
+        )
+    asyncio.run(db.apply_migrations(settings.database_url))
+    processes = [
+        multiprocessing.Process(target=serve, args=(settings, True), name=f"parley-{i}")
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+
+
+async def _migrate(settings: Settings) -> None:
+    await db.apply_migrations(settings.database_url)
+
+
+async def _create_admin(settings: Settings, command: AdminIn) -> str:
+    await db.apply_migrations(settings.database_url)
+    await db.open_database(settings.database_url)
+    try:
+        return await auth.ensure_admin(command, settings.bcrypt_rounds)
+    finally:
+        await db.close_database()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="server.py", description="Parley chat backend")
+    parser.add_argument("--host", help="listen address (default HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default PORT or 8000)")
+    parser.add_argument("--workers", type=int, default=1, help="processes (needs Redis)")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve HTTP and Socket.IO (the default)")
+    commands.add_parser("migrate", help="apply pending migrations and exit")
+    admin = commands.add_parser("create-admin", help="create or promote an admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--username")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        print(f"error: {describe_error(exc)}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.log_format)
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("migrations applied")
+    elif args.command == "create-admin":
+        try:
+            command = AdminIn(email=args.email, password=args.password, username=args.username)
+        except ValidationError as exc:
+            print(f"error: {describe_error(exc)}", file=sys.stderr)
+            return 2
+        print(asyncio.run(_create_admin(settings, command)))
+    elif args.workers > 1:
+        serve_workers(settings, args.workers)
+    else:
+        serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
