@@ -25,6 +25,7 @@ from infra import db
 from infra.settings import Settings
 from server import create_app
 from tests.clients import Api, SocketClient
+from tests.nodes import Node, start_nodes
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -169,3 +170,33 @@ async def sockets() -> AsyncIterator[Callable[..., Awaitable[SocketClient]]]:
 @pytest.fixture
 def unique() -> Callable[[str], str]:
     return lambda prefix: f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def cluster(
+    redis_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[list[Node]]]]:
+    """Start N `python server.py` processes on one PostgreSQL and one Redis."""
+    started: list[Node] = []
+
+    async def start(count: int = 2, **settings: str) -> list[Node]:
+        database = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
+        migrate_now(database)
+        await truncate_postgres(database)
+        env = {
+            "DATABASE_URL": database,
+            "REDIS_URL": redis_url,
+            "JWT_SECRET": JWT_SECRET,
+            "BCRYPT_ROUNDS": "4",
+            "DATA_DIR": str(tmp_path / "data"),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "LOG_LEVEL": "WARNING",
+            **{key.upper(): value for key, value in settings.items()},
+        }
+        nodes = await start_nodes(count, env, tmp_path)
+        started.extend(nodes)
+        return nodes
+
+    yield start
+    for node in started:
+        node.stop()
