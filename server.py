@@ -68,6 +68,7 @@ def _lifecycle(
             await db.apply_migrations(settings.database_url)
         await db.open_database(settings.database_url)
         await bus.start(fanout.apply)
+        await timers.recover_all(ctx)
         tasks = [
             asyncio.create_task(timers.run_timers(ctx), name="timers"),
             asyncio.create_task(transport.keepalive(bus.node_id), name="keepalive"),

@@ -16,12 +16,15 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from handlers import auth, presence
+from handlers import auth, messages, presence, receipts, sync, typing_indicators
 from handlers.context import Actor, Ctx
 from handlers.engine import OrjsonCodec, disable_websocket_compression
 from handlers.errors import BadRequest, DomainError, Internal, NotFound, validation_error
 from handlers.notify import session_room, user_room
+from handlers.schemas import messages as msg
+from handlers.schemas import receipts as rcp
 from handlers.schemas.auth import SocketRefreshIn
+from handlers.schemas.sync import SyncIn
 from infra.metrics import EVENT_LATENCY, EVENTS_HANDLED, SOCKETS_CONNECTED
 from infra.settings import Settings
 
@@ -31,6 +34,15 @@ UseCase = Callable[[Ctx, Actor, Any], Awaitable[BaseModel | dict[str, Any] | Non
 
 EVENTS: dict[str, tuple[type[BaseModel], UseCase]] = {
     "auth:refresh": (SocketRefreshIn, auth.reauthenticate),
+    "message:send": (msg.SendMessageIn, messages.send_message),
+    "message:history": (msg.HistoryIn, messages.message_history),
+    "message:edit": (msg.EditMessageIn, messages.edit_message),
+    "message:delete": (msg.DeleteMessageIn, messages.delete_message),
+    "message:report": (msg.ReportMessageIn, messages.report_message),
+    "message:read": (rcp.ReceiptIn, receipts.mark_read),
+    "message:delivered": (rcp.ReceiptIn, receipts.mark_delivered),
+    "typing": (rcp.TypingIn, typing_indicators.set_typing),
+    "sync": (SyncIn, sync.sync),
 }
 
 

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 
 TimerHandler = Callable[[Ctx, dict[str, Any]], Awaitable[None]]
+Recoverer = Callable[[Ctx], Awaitable[None]]
 HANDLERS: dict[str, TimerHandler] = {}
+RECOVERERS: list[Recoverer] = []
 
 
 def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
@@ -27,6 +29,24 @@ def timer_handler(kind: str) -> Callable[[TimerHandler], TimerHandler]:
         return func
 
     return register
+
+
+def recoverer(func: Recoverer) -> Recoverer:
+    """Register a start-up step that re-creates a feature's timers from the database.
+
+    In-memory state is lost on restart; each feature re-schedules (or fires at once) what its
+    rows say is still pending, so polls still close and calls still end.
+    """
+    RECOVERERS.append(func)
+    return func
+
+
+async def recover_all(ctx: Ctx) -> None:
+    for recover in RECOVERERS:
+        try:
+            await recover(ctx)
+        except Exception:
+            log.exception("timer recovery %s failed", getattr(recover, "__name__", recover))
 
 
 async def schedule(ctx: Ctx, kind: str, key: str, delay_seconds: float, **payload: Any) -> None:
