@@ -14,7 +14,7 @@ from handlers.context import Actor, Ctx
 from handlers.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited
 from handlers.message_view import present_message, present_messages
 from handlers.notify import chat_room, user_room
-from handlers.ordering import next_change, next_seq
+from handlers.ordering import new_message_lock, next_change, next_seq
 from handlers.schemas.messages import (
     DeletedOut,
     DeleteMessageIn,
@@ -60,37 +60,45 @@ async def send_message(ctx: Ctx, actor: Actor, cmd: SendMessageIn) -> MessageEnv
         raise BadRequest(
             "reply_to_id is not a message of this chat", {"fields": {"reply_to_id": "unknown"}}
         )
-    try:
-        async with in_transaction() as conn:
-            seq, change = await next_seq(cmd.chat_id, conn)
-            message = await Message.create(
-                chat_id=cmd.chat_id,
-                seq=seq,
-                change=change,
-                client_id=cmd.client_id,
-                sender_id=actor.user_id,
-                type=MessageType(cmd.type),
-                content=cmd.content,
-                attachment=attachment,
-                sticker=cmd.sticker.model_dump(exclude_none=True) if cmd.sticker else None,
-                reply_to_id=cmd.reply_to_id,
-                encrypted=cmd.encrypted,
-                using_db=conn,
-            )
-            if attachment is not None and attachment.posted_at is None:
-                await (
-                    Attachment.filter(id=attachment.id)
-                    .using_db(conn)
-                    .update(posted_at=message.created_at)
-                )
-    except IntegrityError:
-        original = await _sent_before(actor, cmd)
-        if original is None:
-            raise
-        return MessageEnvelope(message=await present_message(original, actor.user))
-    out = await present_message(message, actor.user)
-    await ctx.notify.emit("message:new", MessageEnvelope(message=out), chat_room(cmd.chat_id))
+    async with new_message_lock(ctx, cmd.chat_id):
+        try:
+            message = await _insert_message(actor, cmd, attachment)
+        except IntegrityError:
+            original = await _sent_before(actor, cmd)
+            if original is None:
+                raise
+            return MessageEnvelope(message=await present_message(original, actor.user))
+        out = await present_message(message, actor.user)
+        await ctx.notify.emit("message:new", MessageEnvelope(message=out), chat_room(cmd.chat_id))
     return MessageEnvelope(message=out)
+
+
+async def _insert_message(
+    actor: Actor, cmd: SendMessageIn, attachment: Attachment | None
+) -> Message:
+    async with in_transaction() as conn:
+        seq, change = await next_seq(cmd.chat_id, conn)
+        message = await Message.create(
+            chat_id=cmd.chat_id,
+            seq=seq,
+            change=change,
+            client_id=cmd.client_id,
+            sender_id=actor.user_id,
+            type=MessageType(cmd.type),
+            content=cmd.content,
+            attachment=attachment,
+            sticker=cmd.sticker.model_dump(exclude_none=True) if cmd.sticker else None,
+            reply_to_id=cmd.reply_to_id,
+            encrypted=cmd.encrypted,
+            using_db=conn,
+        )
+        if attachment is not None and attachment.posted_at is None:
+            await (
+                Attachment.filter(id=attachment.id)
+                .using_db(conn)
+                .update(posted_at=message.created_at)
+            )
+    return message
 
 
 async def _sent_before(actor: Actor, cmd: SendMessageIn) -> Message | None:

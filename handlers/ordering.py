@@ -3,16 +3,29 @@
 `seq` numbers a chat's messages 1, 2, 3, ... with no gaps; `change` grows on every change to
 any of its messages. The chat row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite
 serialises writers) so concurrent writers queue instead of reading the same counter.
+
+Broadcasts of new messages must also leave in seq order, on every node: `new_message_lock`
+holds a per-chat mutex in shared state across "commit, then emit", so the next writer
+commits only after the previous message was handed to the fan-out.
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from handlers.context import Ctx
 from models import Chat
+
+LOCK_TIMEOUT_SECONDS = 10.0
+
+
+def new_message_lock(ctx: Ctx, chat_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
+    """Hold around "write the message, commit, emit message:new" for one chat."""
+    return ctx.state.lock(f"chat-order:{chat_id}", LOCK_TIMEOUT_SECONDS)
 
 
 async def _locked_chat(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> Chat:
