@@ -23,6 +23,9 @@ lint: $(STAMP)  ## ruff lint + format check + import-linter contracts
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+bench: $(STAMP)  ## load test, bare python-socketio vs Parley (needs node + npm; BENCH_ARGS="--rate 2 ...")
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .

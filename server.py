@@ -16,36 +16,47 @@ from pydantic import ValidationError
 
 from handlers import auth, timers
 from handlers.context import Ctx
-from handlers.cors import setup_cors
+from handlers.cors import origin_middleware, origin_policy, setup_cors
+from handlers.engine import close_idle_sessions
 from handlers.http import CTX, errors_middleware, register_routes
 from handlers.notify import Notifier
 from handlers.realtime import SocketFanout
 from handlers.schemas.auth import AdminIn
 from handlers.sio import SocketTransport, build_server
-from infra import db
+from infra import db, signed_urls
 from infra.bus import MemoryBus, create_bus
 from infra.logs import configure_logging
 from infra.settings import Settings, describe_error
 from infra.state import create_state
+from infra.storage import create_storage
 
 log = logging.getLogger("parley")
 SIO = web.AppKey("sio", socketio.AsyncServer)
 TRANSPORT = web.AppKey("transport", SocketTransport)
 BUS = web.AppKey("bus", MemoryBus)
+MAX_REQUEST_LINE_BYTES = 65536
+"""Long enough that an over-long search query reaches the app and gets a contract error."""
 
 
 def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
     """A fresh, self-contained Parley application (tests build one per test)."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_event_bytes)
+    app = web.Application(
+        middlewares=[errors_middleware, origin_middleware(origin_policy(settings))],
+        client_max_size=settings.max_event_bytes,
+        handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
+    )
     sio = build_server(settings)
     bus = create_bus(settings.redis_url)
-    fanout = SocketFanout(sio, bus)
+    state = create_state(settings.redis_url)
+    fanout = SocketFanout(sio, bus, state)
     ctx = Ctx(
         settings=settings,
-        state=create_state(settings.redis_url),
+        state=state,
         notify=Notifier(fanout),
         jwt_secret=settings.resolved_jwt_secret(),
+        storage=create_storage(settings),
     )
+    signed_urls.configure(ctx.jwt_secret, settings.file_url_ttl_seconds)
     transport = SocketTransport(sio, ctx)
     app[CTX], app[SIO], app[TRANSPORT], app[BUS] = ctx, sio, transport, bus
     sio.attach(app, socketio_path="socket.io")
@@ -68,10 +79,15 @@ def _lifecycle(
             await db.apply_migrations(settings.database_url)
         await db.open_database(settings.database_url)
         await bus.start(fanout.apply)
+        await ctx.storage.open()
         await timers.recover_all(ctx)
         tasks = [
             asyncio.create_task(timers.run_timers(ctx), name="timers"),
             asyncio.create_task(transport.keepalive(bus.node_id), name="keepalive"),
+            asyncio.create_task(
+                close_idle_sessions(transport.sio, settings.connect_timeout_seconds),
+                name="idle-sessions",
+            ),
         ]
         log.info("Parley ready (node %s)", bus.node_id)
         yield
@@ -83,6 +99,7 @@ def _lifecycle(
         await transport.shutdown(bus.node_id)
         await bus.stop()
         await ctx.state.close()
+        await ctx.storage.close()
         await db.close_database()
 
     return lifecycle

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Start PostgreSQL and Redis on 127.0.0.1 if they are not running (installing them if absent).
+# Start PostgreSQL and Redis on 127.0.0.1 if they are not running (installing them, and
+# libmagic, if absent).
 # The same commands are in the README's development section.
 set -euo pipefail
 
 need_install=()
 command -v pg_ctlcluster >/dev/null || need_install+=(postgresql)
 command -v redis-server >/dev/null || need_install+=(redis-server)
+# libmagic: uploads are typed by their bytes (python-magic loads libmagic.so.1).
+ldconfig -p | grep 'libmagic\.so\.1 ' >/dev/null || need_install+=(libmagic1)
 if [ ${#need_install[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}"
 fi

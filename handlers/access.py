@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 
 from handlers.errors import Forbidden, NotFound
-from models import AccountStatus, MemberRole, Membership, User
+from models import AccountStatus, MemberRole, Membership, Role, User
 
 CHAT_NOT_FOUND = "Chat not found"
 
@@ -33,11 +33,25 @@ def is_chat_admin(membership: Membership) -> bool:
     return membership.role in (MemberRole.OWNER, MemberRole.ADMIN)
 
 
+def status_in_force(user: User) -> AccountStatus:
+    """The account status that applies now: a suspension whose `until` has passed does not."""
+    if user.account_status == AccountStatus.SUSPENDED and (
+        user.suspended_until is not None and user.suspended_until <= datetime.now(UTC)
+    ):
+        return AccountStatus.ACTIVE
+    return user.account_status
+
+
 def require_active(user: User) -> None:
     """Suspended (until a time not yet passed) and banned users may not act."""
-    if user.account_status == AccountStatus.BANNED:
+    status = status_in_force(user)
+    if status == AccountStatus.BANNED:
         raise Forbidden("This account is banned")
-    if user.account_status == AccountStatus.SUSPENDED and (
-        user.suspended_until is None or user.suspended_until > datetime.now(UTC)
-    ):
+    if status == AccountStatus.SUSPENDED:
         raise Forbidden("This account is suspended")
+
+
+def require_admin(user: User) -> None:
+    """Site administrators only (`role` admin); anyone else gets `forbidden`."""
+    if user.role != Role.ADMIN:
+        raise Forbidden("Administrators only")

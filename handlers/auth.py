@@ -70,10 +70,11 @@ async def register(ctx: Ctx, cmd: RegisterIn, client: ClientInfo) -> AuthOut:
 
 async def login(ctx: Ctx, cmd: LoginIn, client: ClientInfo) -> AuthOut:
     key = cmd.login.lower()
-    limits = [f"login:acct:{key}"] + ([f"login:ip:{client.ip}"] if client.ip else [])
-    await _refuse_if_locked(ctx, limits)
     lookup = {"email": key} if "@" in key else {"username_key": key}
     user = await User.get_or_none(**lookup)
+    account = str(user.id) if user else key
+    limits = [f"login:acct:{account}"] + ([f"login:ip:{client.ip}"] if client.ip else [])
+    await _refuse_if_locked(ctx, limits)
     stored = user.password_hash if user else await _dummy_hash(ctx.bcrypt_rounds)
     valid = await verify_password(cmd.password, stored)
     if user is None or not valid:
@@ -127,14 +128,11 @@ async def refresh(ctx: Ctx, refresh_token: str | None) -> AuthOut:
     reused_session_id: uuid.UUID | None = None
     async with in_transaction():
         token = await (
-            RefreshToken.filter(token_hash=hash_token(refresh_token))
-            .select_for_update()
-            .select_related("session__user")
-            .first()
+            RefreshToken.filter(token_hash=hash_token(refresh_token)).select_for_update().first()
         )
         if token is None:
             raise Unauthorized("Invalid refresh token")
-        session = token.session
+        session = await Session.get(id=token.session_id).select_related("user")
         if token.spent_at is not None:
             if session.revoked_at is None:
                 await _revoke(ctx, session, "reuse")
@@ -204,11 +202,16 @@ async def authenticate(ctx: Ctx, token: str | None, check_database: bool = True)
 
 
 async def reauthenticate(ctx: Ctx, actor: Actor, cmd: SocketRefreshIn) -> SocketRefreshOut:
-    """`auth:refresh`: a fresh token of the same user extends the socket's authentication."""
+    """`auth:refresh`: a fresh token of the socket's session extends its authentication.
+
+    The socket stays bound to the session it connected with (logout and revocation find it
+    by that session), so a token of another session is refused: reconnect with it instead.
+    """
     fresh = await authenticate(ctx, cmd.access_token)
     if fresh.user_id != actor.user_id:
         raise Forbidden("The token belongs to another user")
-    actor.session_id = fresh.session_id
+    if fresh.session_id != actor.session_id:
+        raise Forbidden("The token belongs to another session; reconnect with it")
     actor.token_expires_at = fresh.token_expires_at
     actor.user = fresh.user
     return SocketRefreshOut(expires_at=fresh.token_expires_at)

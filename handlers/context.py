@@ -9,6 +9,7 @@ from datetime import datetime
 from handlers.notify import Notifier
 from infra.settings import Settings
 from infra.state import State
+from infra.storage import Storage
 from models import User
 
 
@@ -18,6 +19,7 @@ class Ctx:
     state: State
     notify: Notifier
     jwt_secret: str
+    storage: Storage
 
     @property
     def bcrypt_rounds(self) -> int:

@@ -17,7 +17,19 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
-from handlers import auth, health, openapi
+from handlers import (
+    admin,
+    admin_stats,
+    auth,
+    files,
+    health,
+    moderation,
+    openapi,
+    search,
+    uploads,
+    verification,
+)
+from handlers.access import require_admin
 from handlers.context import Actor, ClientInfo, Ctx
 from handlers.errors import (
     BadRequest,
@@ -27,13 +39,22 @@ from handlers.errors import (
     error_for_status,
     validation_error,
 )
+from handlers.http_files import file_response, incoming_file
+from handlers.schemas import admin as admin_schemas
 from handlers.schemas.auth import AuthOut, LoginIn, LogoutIn, RefreshIn, RegisterIn
+from handlers.schemas.common import Empty
+from handlers.schemas.search import SearchIn, SearchOut
+from handlers.schemas.uploads import FileAccessIn, UploadForm, UploadOut
+from handlers.schemas.verification import CodeSentOut, VerifiedOut, VerifyIn
 from infra.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from infra.signed_urls import Variant
 
 log = logging.getLogger(__name__)
 
 CTX = web.AppKey("ctx", Ctx)
-ACTOR = "parley.actor"
+ACTOR = web.RequestKey("actor", Actor)
+METRIC_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Metric labels name these methods; any other is `other` (labels must stay few)."""
 REFRESH_COOKIE = "parley_refresh"
 COOKIE_PATH = "/api/auth"
 
@@ -50,9 +71,12 @@ class Route:
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
+    query: type[BaseModel] | None = None
+    other_responses: tuple[tuple[int, type[BaseModel]], ...] = ()
     authenticated: bool = True
     tag: str = "auth"
     content_type: str = "application/json"
+    body_content_type: str = "application/json"
 
 
 def json_response(payload: BaseModel | dict[str, Any], status: int = 200) -> web.Response:
@@ -115,7 +139,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         response = error_response(Internal())
-    HTTP_REQUESTS.labels(request.method, route_name, response.status).inc()
+    method = request.method if request.method in METRIC_METHODS else "other"
+    HTTP_REQUESTS.labels(method, route_name, response.status).inc()
     HTTP_LATENCY.labels(route_name).observe(time.perf_counter() - started)
     return response
 
@@ -186,6 +211,72 @@ async def logout_route(request: web.Request) -> web.Response:
     return response
 
 
+# Verification and admin routes
+
+
+async def verify_route(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    result = await verification.verify(ctx, actor_of(request), await read_body(request, VerifyIn))
+    return json_response(result, 202 if isinstance(result, CodeSentOut) else 200)
+
+
+def admin_query_route(use_case: Callable[..., Awaitable[BaseModel]], query: type[M]) -> Handler:
+    """An admin GET: admins only (checked first), then the query string as `query`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        require_admin(actor_of(request).user)
+        cmd = query.model_validate(dict(request.query))
+        return json_response(await use_case(request.app[CTX], actor_of(request), cmd))
+
+    return handle
+
+
+def admin_target_route(
+    use_case: Callable[..., Awaitable[BaseModel]], body: type[M], *args: str
+) -> Handler:
+    """An admin POST on `.../{id}/...`: `use_case(ctx, actor, id, *args, body)`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        require_admin(actor_of(request).user)
+        target = admin_schemas.TargetIn.model_validate({"id": request.match_info["id"]})
+        cmd = await read_body(request, body)
+        ctx, actor = request.app[CTX], actor_of(request)
+        return json_response(await use_case(ctx, actor, target.id, *args, cmd))
+
+    return handle
+
+
+def _user_action(action: str, body: type[BaseModel], summary: str) -> Route:
+    return Route("POST", f"/api/admin/users/{{id}}/{action}",
+                 admin_target_route(moderation.change_status, body, action), summary,
+                 body=body, response=admin_schemas.AdminUserEnvelope, tag="admin")  # fmt: skip
+
+
+# Uploads, files and search routes
+
+
+async def upload_route(request: web.Request) -> web.Response:
+    incoming = await incoming_file(request)
+    result = await uploads.upload_file(request.app[CTX], actor_of(request), incoming)
+    return json_response(result, 201)
+
+
+def file_route(variant: Variant) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        access = FileAccessIn.model_validate(dict(request.query))
+        delivery = await files.open_file(
+            request.app[CTX], request.match_info["id"], variant, access
+        )
+        return file_response(delivery)
+
+    return handle
+
+
+async def search_route(request: web.Request) -> web.Response:
+    cmd = SearchIn.model_validate(dict(request.query))
+    return json_response(await search.search_messages(request.app[CTX], actor_of(request), cmd))
+
+
 # Operations routes
 
 
@@ -220,6 +311,49 @@ ROUTES: list[Route] = [
           body=RefreshIn, response=AuthOut, authenticated=False),
     Route("POST", "/api/auth/logout", logout_route, "End this session", body=LogoutIn,
           status=204),
+    Route("POST", "/api/users/verify", verify_route,
+          "Send a one-time code (202), or confirm one (200 with the user)", body=VerifyIn,
+          response=VerifiedOut, other_responses=((202, CodeSentOut),), tag="users"),
+    Route("GET", "/api/admin/stats", admin_query_route(admin_stats.stats, Empty),
+          "Statistics (API.md section 5)", response=admin_schemas.StatsOut, tag="admin"),
+    Route("GET", "/api/admin/users", admin_query_route(admin.list_users, admin_schemas.UsersQuery),
+          "Users, newest first: search `q`, filter by `status`",
+          query=admin_schemas.UsersQuery, response=admin_schemas.AdminUsersOut, tag="admin"),
+    _user_action("suspend", admin_schemas.SuspendIn,
+                 "Suspend (until a time, or until unsuspended); ends the user's sessions"),
+    _user_action("unsuspend", admin_schemas.ModerationIn, "Lift a suspension"),
+    _user_action("ban", admin_schemas.ModerationIn, "Ban; ends the user's sessions"),
+    _user_action("unban", admin_schemas.ModerationIn, "Lift a ban"),
+    Route("POST", "/api/admin/users/{id}/verify-badge",
+          admin_target_route(moderation.set_badge, admin_schemas.BadgeIn),
+          "Grant the verified badge; `{verified: false}` revokes it", body=admin_schemas.BadgeIn,
+          response=admin_schemas.AdminUserEnvelope, tag="admin"),
+    Route("GET", "/api/admin/reports",
+          admin_query_route(admin.list_reports, admin_schemas.ReportsQuery),
+          "Reported messages, newest first", query=admin_schemas.ReportsQuery,
+          response=admin_schemas.AdminReportsOut, tag="admin"),
+    Route("POST", "/api/admin/reports/{id}/resolve",
+          admin_target_route(moderation.resolve_report, admin_schemas.ResolveIn),
+          "Resolve a report: dismiss, hide the message, or suspend its sender",
+          body=admin_schemas.ResolveIn, response=admin_schemas.AdminReportEnvelope, tag="admin"),
+    Route("GET", "/api/admin/audit", admin_query_route(admin.list_audit, admin_schemas.AuditQuery),
+          "The audit log of admin actions, newest first", query=admin_schemas.AuditQuery,
+          response=admin_schemas.AuditOut, tag="admin"),
+    Route("POST", "/api/upload", upload_route,
+          "Upload a file (multipart part `file`, streamed; type read from the bytes)",
+          body=UploadForm, body_content_type="multipart/form-data", response=UploadOut,
+          status=201, tag="files"),
+    Route("GET", "/api/files/{id}", file_route("file"),
+          "A file by its signed URL (`attachment.url`): the bytes, or 302 to presigned S3",
+          query=FileAccessIn, authenticated=False, tag="files",
+          content_type="application/octet-stream"),
+    Route("GET", "/api/files/{id}/thumbnail", file_route("thumbnail"),
+          "An image's WebP thumbnail by its signed URL (`attachment.thumbnail_url`)",
+          query=FileAccessIn, authenticated=False, tag="files",
+          content_type="application/octet-stream"),
+    Route("GET", "/api/messages/search", search_route,
+          "Full-text search in the caller's chats, best and newest first",
+          query=SearchIn, response=SearchOut, tag="messages"),
     Route("GET", "/healthz", healthz_route, "Liveness", authenticated=False, tag="operations"),
     Route("GET", "/readyz", readyz_route, "Readiness: the database, and Redis when configured",
           authenticated=False, tag="operations"),

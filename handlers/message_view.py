@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
+from handlers.poll_view import polls_of_messages
 from handlers.schemas.messages import AttachmentOut, MessageOut, ReactionSummary
-from models import Attachment, Message, Reaction, Role, User, Visibility
+from infra import signed_urls
+from models import Attachment, Message, MessageType, Reaction, Role, User, Visibility
 
 
 async def reactions_for(
@@ -31,9 +33,17 @@ async def reactions_for(
 
 
 def attachment_out(attachment: Attachment | None) -> AttachmentOut | None:
+    """The attachment with freshly signed, expiring URLs (only ever shown to allowed viewers)."""
     if attachment is None:
         return None
-    return AttachmentOut.model_validate(attachment)
+    urls = signed_urls.signer()
+    thumbnail = attachment.thumbnail_key is not None
+    return AttachmentOut.model_validate(attachment).model_copy(
+        update={
+            "url": urls.url(attachment.id, "file"),
+            "thumbnail_url": urls.url(attachment.id, "thumbnail") if thumbnail else None,
+        }
+    )
 
 
 def _visible_to(message: Message, viewer: User) -> bool:
@@ -43,9 +53,12 @@ def _visible_to(message: Message, viewer: User) -> bool:
 async def present_messages(messages: list[Message], viewer: User) -> list[MessageOut]:
     """Messages (with `attachment` fetched) as `viewer` sees them.
 
-    Hidden messages reach non-admins as placeholders: no content, attachment or sticker.
+    Hidden messages reach non-admins as placeholders: no content, attachment, sticker or poll;
+    a deleted poll message is a tombstone without its poll.
     """
     reactions = await reactions_for([m.id for m in messages]) if messages else {}
+    with_polls = [m.id for m in messages if m.type == MessageType.POLL and m.deleted_at is None]
+    polls = await polls_of_messages(with_polls, viewer.id) if with_polls else {}
     out = []
     for message in messages:
         shown = _visible_to(message, viewer)
@@ -64,6 +77,7 @@ async def present_messages(messages: list[Message], viewer: User) -> list[Messag
                 meta=message.meta,
                 reply_to_id=message.reply_to_id,
                 reactions=reactions.get(message.id, {}),
+                poll=polls.get(message.id) if shown else None,
                 encrypted=message.encrypted,
                 visibility=message.visibility.value,
                 edited_at=message.edited_at,

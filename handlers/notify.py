@@ -29,10 +29,10 @@ class Fanout(Protocol):
         self, event: str, data: dict[str, Any], room: str | list[str], skip_sid: str | None
     ) -> None: ...
 
-    async def join(self, member_room: str, room: str) -> None:
-        """Every socket (on every node) in `member_room` joins `room`."""
+    async def join(self, user_id: str, room: str) -> None:
+        """Every socket of the user (on every node) joins `room`."""
 
-    async def leave(self, member_room: str, room: str) -> None: ...
+    async def leave(self, user_id: str, room: str) -> None: ...
 
     async def disconnect(self, member_room: str) -> None:
         """Disconnect every socket, on every node, in `member_room`."""
@@ -58,11 +58,11 @@ class Notifier:
 
     async def join_chat(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
         if self.fanout is not None:
-            await self.fanout.join(user_room(user_id), chat_room(chat_id))
+            await self.fanout.join(str(user_id), chat_room(chat_id))
 
     async def leave_chat(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
         if self.fanout is not None:
-            await self.fanout.leave(user_room(user_id), chat_room(chat_id))
+            await self.fanout.leave(str(user_id), chat_room(chat_id))
 
     async def disconnect_session(self, session_id: uuid.UUID) -> None:
         if self.fanout is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from handlers.schemas.common import ErrorOut
 
 VERSION = "0.1.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
+BINARY = "application/octet-stream"
 
 
 class RouteSpec(Protocol):
@@ -19,17 +21,21 @@ class RouteSpec(Protocol):
     path: str
     summary: str
     body: type[BaseModel] | None
+    query: type[BaseModel] | None
     response: type[BaseModel] | None
     status: int
+    other_responses: tuple[tuple[int, type[BaseModel]], ...]
     authenticated: bool
     tag: str
     content_type: str
+    body_content_type: str
 
 
 def build_spec(routes: Sequence[RouteSpec]) -> dict[str, Any]:
     models = {ErrorOut}
     for route in routes:
-        models.update(m for m in (route.body, route.response) if m is not None)
+        models.update(m for m in (route.body, route.query, route.response) if m is not None)
+        models.update(model for _, model in route.other_responses)
     keyed = [(model, mode) for model in models for mode in ("validation", "serialization")]
     refs, defs = models_json_schema(keyed, ref_template=REF_TEMPLATE)
     paths: dict[str, dict[str, Any]] = {}
@@ -56,18 +62,42 @@ def _operation(route: RouteSpec, refs: dict[tuple[Any, str], dict[str, Any]]) ->
         schema = refs[(route.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
     elif route.status != 204:
-        success["content"] = {route.content_type: {"schema": {}}}
+        raw = {"type": "string", "format": "binary"} if route.content_type == BINARY else {}
+        success["content"] = {route.content_type: {"schema": raw}}
     operation: dict[str, Any] = {
         "summary": route.summary,
         "tags": [route.tag],
-        "operationId": f"{route.method.lower()}_{route.path.strip('/').replace('/', '_')}",
+        "operationId": re.sub(r"\W+", "_", f"{route.method.lower()}_{route.path.strip('/')}"),
         "responses": {str(route.status): success, "default": {"description": "Error", **error}},
     }
+    for status, model in route.other_responses:
+        content = {"application/json": {"schema": refs[(model, "serialization")]}}
+        operation["responses"][str(status)] = {"description": "Success", "content": content}
+    parameters = _parameters(route)
+    if parameters:
+        operation["parameters"] = parameters
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
+            "content": {route.body_content_type: {"schema": refs[(route.body, "validation")]}},
         }
     if route.authenticated:
         operation["security"] = [{"bearer": []}]
     return operation
+
+
+def _parameters(route: RouteSpec) -> list[dict[str, Any]]:
+    """Path parameters (`{name}`, strings) and the query model's fields."""
+    names = re.findall(r"{(\w+)}", route.path)
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in names
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema(ref_template=REF_TEMPLATE)
+        for name, field_schema in schema.get("properties", {}).items():
+            required = name in schema.get("required", [])
+            parameters.append(
+                {"name": name, "in": "query", "required": required, "schema": field_schema}
+            )
+    return parameters

@@ -16,24 +16,72 @@ from typing import Any
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from handlers import auth, messages, presence, receipts, sync, typing_indicators
+from handlers import (
+    auth,
+    call_timers,
+    calls,
+    chat_members,
+    chats,
+    messages,
+    polls,
+    presence,
+    profiles,
+    reactions,
+    receipts,
+    sync,
+    typing_indicators,
+    user_search,
+)
+from handlers.budget import EventBudgets
 from handlers.context import Actor, Ctx
-from handlers.engine import OrjsonCodec, disable_websocket_compression
-from handlers.errors import BadRequest, DomainError, Internal, NotFound, validation_error
+from handlers.cors import origin_policy
+from handlers.engine import (
+    JsonOnlyPacket,
+    OrjsonCodec,
+    close_socket,
+    disable_websocket_compression,
+    refuse_binary_packets,
+)
+from handlers.errors import (
+    BadRequest,
+    DomainError,
+    Internal,
+    NotFound,
+    RateLimited,
+    validation_error,
+)
 from handlers.notify import session_room, user_room
+from handlers.schemas import calls as cls
+from handlers.schemas import chats as cht
 from handlers.schemas import messages as msg
+from handlers.schemas import polls as pls
+from handlers.schemas import profiles as prof
 from handlers.schemas import receipts as rcp
 from handlers.schemas.auth import SocketRefreshIn
+from handlers.schemas.reactions import ReactionIn
 from handlers.schemas.sync import SyncIn
 from infra.metrics import EVENT_LATENCY, EVENTS_HANDLED, SOCKETS_CONNECTED
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
+SOCKET_CAP_RETRY_SECONDS = 10
+"""`retry_after` when a user is at MAX_SOCKETS_PER_USER (advisory: a slot frees when one closes)."""
+
 UseCase = Callable[[Ctx, Actor, Any], Awaitable[BaseModel | dict[str, Any] | None]]
 
 EVENTS: dict[str, tuple[type[BaseModel], UseCase]] = {
     "auth:refresh": (SocketRefreshIn, auth.reauthenticate),
+    "chat:create": (cht.CreateChatIn, chats.create_chat),
+    "chat:list": (cht.ListChatsIn, chats.list_chats),
+    "chat:get": (cht.ChatIdIn, chats.get_chat),
+    "chat:update": (cht.UpdateChatIn, chats.update_chat),
+    "chat:add_members": (cht.AddMembersIn, chat_members.add_members),
+    "chat:remove_member": (cht.MemberIn, chat_members.remove_member),
+    "chat:leave": (cht.ChatIdIn, chat_members.leave_chat),
+    "chat:set_role": (cht.SetRoleIn, chat_members.set_role),
+    "chat:archive": (cht.ArchiveIn, chats.archive_chat),
+    "chat:hide": (cht.HideIn, chats.hide_chat),
     "message:send": (msg.SendMessageIn, messages.send_message),
     "message:history": (msg.HistoryIn, messages.message_history),
     "message:edit": (msg.EditMessageIn, messages.edit_message),
@@ -43,15 +91,30 @@ EVENTS: dict[str, tuple[type[BaseModel], UseCase]] = {
     "message:delivered": (rcp.ReceiptIn, receipts.mark_delivered),
     "typing": (rcp.TypingIn, typing_indicators.set_typing),
     "sync": (SyncIn, sync.sync),
+    "reaction:add": (ReactionIn, reactions.add_reaction),
+    "reaction:remove": (ReactionIn, reactions.remove_reaction),
+    "poll:create": (pls.CreatePollIn, polls.create_poll),
+    "poll:vote": (pls.VoteIn, polls.vote),
+    "poll:close": (pls.PollIdIn, polls.close_poll),
+    "profile:get": (prof.ProfileGetIn, profiles.get_profile),
+    "profile:update": (prof.ProfileUpdateIn, profiles.update_profile),
+    "user:search": (prof.UserSearchIn, user_search.search_users),
+    "presence:get": (prof.PresenceGetIn, user_search.get_presence),
+    "call:start": (cls.StartCallIn, calls.start_call),
+    "call:accept": (cls.CallIdIn, calls.accept_call),
+    "call:reject": (cls.CallIdIn, calls.reject_call),
+    "call:end": (cls.CallIdIn, calls.end_call),
+    "call:signal": (cls.SignalIn, calls.relay_signal),
+    "call:token": (cls.CallIdIn, calls.call_token),
 }
 
 
 class Refused(socketio.exceptions.ConnectionRefusedError):
-    """A refused handshake whose connect_error data is the contract's `{code, message}`."""
+    """A refused handshake; its connect_error data is the contract's `{code, message, details?}`."""
 
     def __init__(self, error: DomainError) -> None:
         super().__init__(error.message)
-        self.error_args = {"code": error.code, "message": error.message}
+        self.error_args = error.to_dict()
 
 
 def build_server(settings: Settings) -> socketio.AsyncServer:
@@ -60,17 +123,18 @@ def build_server(settings: Settings) -> socketio.AsyncServer:
         if settings.redis_url
         else None
     )
-    origins = settings.cors_origins or []
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
+        serializer=JsonOnlyPacket,
         json=OrjsonCodec,
-        cors_allowed_origins="*" if "*" in origins else origins,
+        cors_allowed_origins=origin_policy(settings).allows_handshake,
         transports=settings.socketio_transports,
         max_http_buffer_size=settings.max_event_bytes,
         logger=False,
         engineio_logger=False,
     )
+    refuse_binary_packets(sio)
     if not settings.ws_compression:
         disable_websocket_compression(sio.eio)
     return sio
@@ -101,6 +165,7 @@ class SocketTransport:
         self.sio = sio
         self.ctx = ctx
         self.actors: dict[str, Actor] = {}
+        self.budgets = EventBudgets(ctx.settings, on_flood=lambda sid: close_socket(sio, sid))
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("*", self.unknown_event)
@@ -112,17 +177,28 @@ class SocketTransport:
             actor = await auth.authenticate(self.ctx, bearer_token(auth_data, environ))
         except DomainError as error:
             raise Refused(error) from None
+        except Exception:
+            log.exception("handshake failed")
+            raise Refused(Internal()) from None
         actor.socket_id = sid
-        actor.ip = environ.get("REMOTE_ADDR")
+        actor.ip = environ["aiohttp.request"].remote
         self.actors[sid] = actor
         rooms = [user_room(actor.user_id), session_room(actor.session_id)]
         rooms += await presence.chat_rooms_of(actor.user_id)
         for room in rooms:
             await self.sio.enter_room(sid, room)
         SOCKETS_CONNECTED.inc()
-        await presence.socket_connected(self.ctx, actor)
+        live = await presence.socket_connected(self.ctx, actor)
+        cap = self.ctx.settings.max_sockets_per_user
+        if live > cap:
+            await self.disconnect(sid)
+            message = f"Too many connections for this account (at most {cap})"
+            raise Refused(RateLimited(SOCKET_CAP_RETRY_SECONDS, message))
+        self.budgets.open(sid)
+        await call_timers.user_connected(self.ctx, actor.user_id)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
+        self.budgets.close(sid)
         actor = self.actors.pop(sid, None)
         if actor is None:
             return
@@ -131,6 +207,10 @@ class SocketTransport:
             await presence.socket_disconnected(self.ctx, actor)
         except Exception:
             log.exception("presence update failed for socket %s", sid)
+        try:
+            await call_timers.user_disconnected(self.ctx, actor.user_id)
+        except Exception:
+            log.exception("call grace period could not start for socket %s", sid)
 
     async def keepalive(self, node_id: str) -> None:
         """Refresh this node's presence entries and heartbeat, so a dead node's expire."""
@@ -155,8 +235,7 @@ class SocketTransport:
         await self.sio.shutdown()
 
     async def unknown_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
-        EVENTS_HANDLED.labels(event="unknown", outcome="not_found").inc()
-        return failed(NotFound(f"Unknown event {event[:64]!r}"))
+        return await self.dispatch(event, sid, args)
 
     def _handler_for(self, event: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def handle(sid: str, *args: Any) -> dict[str, Any]:
@@ -165,10 +244,15 @@ class SocketTransport:
         return handle
 
     async def dispatch(self, event: str, sid: str, args: tuple[Any, ...]) -> dict[str, Any]:
-        """Validate, run and answer one event; the outcome is always an ack object."""
+        """Within the connection's budget, validate, run and answer one event.
+
+        The outcome is always an ack object; unknown events answer `not_found`.
+        """
         started = time.perf_counter()
         try:
-            answer, outcome = ok(await self._run(event, sid, args)), "ok"
+            async with self.budgets.spend(sid):
+                result = await self._run(event, sid, args)
+            answer, outcome = ok(result), "ok"
         except ValidationError as exc:
             error = validation_error(exc)
             answer, outcome = failed(error), error.code
@@ -177,8 +261,9 @@ class SocketTransport:
         except Exception:
             log.exception("event %s failed", event)
             answer, outcome = failed(Internal()), Internal.code
-        EVENT_LATENCY.labels(event=event).observe(time.perf_counter() - started)
-        EVENTS_HANDLED.labels(event=event, outcome=outcome).inc()
+        label = event if event in EVENTS else "unknown"
+        EVENT_LATENCY.labels(event=label).observe(time.perf_counter() - started)
+        EVENTS_HANDLED.labels(event=label, outcome=outcome).inc()
         return answer
 
     async def _run(
@@ -187,6 +272,8 @@ class SocketTransport:
         actor = self.actors.get(sid)
         if actor is None:
             raise NotFound("Not connected")
+        if event not in EVENTS:
+            raise NotFound(f"Unknown event {event[:64]!r}")
         if len(args) != 1 or not isinstance(args[0], dict):
             raise BadRequest("The payload must be one JSON object")
         model, use_case = EVENTS[event]

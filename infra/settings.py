@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     max_upload_mb: int = Field(50, ge=1)
+    file_url_ttl_seconds: int = Field(3600, ge=60, description="lifetime of signed file URLs")
 
     smtp_url: str | None = None
     email_from: str = "Parley <no-reply@localhost>"
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     twilio_api_secret: str | None = None
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
+    twilio_api_base_url: str = Field(
+        "https://api.twilio.com", description="Messaging API root (a stand-in in tests)"
+    )
     ice_servers: Annotated[list[str], NoDecode] = ["stun:stun.l.google.com:19302"]
     call_ring_timeout_seconds: float = Field(45, gt=0)
     call_rejoin_grace_seconds: float = Field(30, gt=0)
@@ -72,6 +76,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(10, ge=1)
     login_failure_window_seconds: int = Field(900, ge=1)
     max_message_chars: int = Field(4000, ge=1)
+    max_distinct_reactions: int = Field(50, ge=1)
     group_max_members: int = Field(1000, ge=2)
 
     socketio_transports: Annotated[list[Literal["websocket", "polling"]], NoDecode] = [
@@ -82,6 +87,8 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(131072, ge=1024)
     events_per_second: float = Field(20, ge=0)
     events_burst: int = Field(100, ge=0)
+    events_flood_limit: int = Field(100, ge=1)
+    max_events_in_flight: int = Field(50, ge=0)
     max_sockets_per_user: int = Field(20, ge=1)
     connect_timeout_seconds: float = Field(5, gt=0)
 
@@ -92,6 +99,13 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("use smtp://user:pass@host:port or smtps://...")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -130,6 +144,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from_number)
 
     @property
     def twilio_video_configured(self) -> bool:

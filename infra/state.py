@@ -7,14 +7,19 @@ behind (presence, node heartbeats) expire unless refreshed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import LockError
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,7 @@ class State(ABC):
         """Token bucket: 0 if allowed (a token is spent), else seconds until one is free."""
 
     @abstractmethod
-    async def count_hit(self, key: str, window_seconds: int) -> int:
+    async def count_hit(self, key: str, window_seconds: float) -> int:
         """Count an event in a fixed window starting at the first hit; return the count."""
 
     @abstractmethod
@@ -56,6 +61,10 @@ class State(ABC):
     @abstractmethod
     async def live_sockets(self, user_ids: list[str]) -> dict[str, int]:
         """Live socket counts (expired entries ignored) for each user."""
+
+    @abstractmethod
+    async def user_socket_ids(self, user_id: str) -> list[str]:
+        """The user's live socket ids, on every node."""
 
     @abstractmethod
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None: ...
@@ -87,6 +96,10 @@ class State(ABC):
     @abstractmethod
     async def ping(self) -> None: ...
 
+    @abstractmethod
+    def lock(self, key: str, timeout_seconds: float) -> AbstractAsyncContextManager[None]:
+        """A mutex every node respects; released after `timeout_seconds` if its holder died."""
+
     async def close(self) -> None:
         return None
 
@@ -101,6 +114,7 @@ class MemoryState(State):
         self._sockets: dict[str, dict[str, float]] = {}
         self._timers: dict[str, tuple[float, dict[str, Any]]] = {}
         self._nodes: dict[str, tuple[int, float]] = {}
+        self._locks: dict[str, list] = {}
 
     async def take_token(self, key: str, rate: float, burst: int, cost: float = 1) -> float:
         now = time.monotonic()
@@ -112,7 +126,7 @@ class MemoryState(State):
         self._buckets[key] = (tokens, now)
         return (cost - tokens) / rate if rate > 0 else math.inf
 
-    async def count_hit(self, key: str, window_seconds: int) -> int:
+    async def count_hit(self, key: str, window_seconds: float) -> int:
         now = time.monotonic()
         count, ends = self._windows.get(key, (0, now + window_seconds))
         if ends <= now:
@@ -159,6 +173,9 @@ class MemoryState(State):
     async def live_sockets(self, user_ids: list[str]) -> dict[str, int]:
         return {user_id: len(self._live(user_id)) for user_id in user_ids}
 
+    async def user_socket_ids(self, user_id: str) -> list[str]:
+        return list(self._live(user_id))
+
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None:
         self._flags[f"revoked:{session_id}"] = time.monotonic() + ttl_seconds
 
@@ -188,6 +205,21 @@ class MemoryState(State):
     async def ping(self) -> None:
         return None
 
+    @asynccontextmanager
+    async def lock(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            await asyncio.wait_for(entry[0].acquire(), timeout_seconds)
+            try:
+                yield
+            finally:
+                entry[0].release()
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(key, None)
+
 
 _TAKE_TOKEN = """
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -209,7 +241,7 @@ return tostring(wait)
 
 _COUNT_HIT = """
 local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
 
@@ -260,8 +292,9 @@ class RedisState(State):
         )
         return math.inf if wait < 0 else wait
 
-    async def count_hit(self, key: str, window_seconds: int) -> int:
-        return int(await self._count_hit(keys=[self.p + "hits:" + key], args=[window_seconds]))
+    async def count_hit(self, key: str, window_seconds: float) -> int:
+        ms = max(1, int(window_seconds * 1000))
+        return int(await self._count_hit(keys=[self.p + "hits:" + key], args=[ms]))
 
     async def hits(self, key: str) -> tuple[int, float]:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -299,6 +332,12 @@ class RedisState(State):
                 pipe.zcount(self.p + "sockets:" + user_id, f"({now}", "+inf")
             counts = await pipe.execute()
         return {user_id: int(count) for user_id, count in zip(user_ids, counts, strict=True)}
+
+    async def user_socket_ids(self, user_id: str) -> list[str]:
+        ids = await self.redis.zrangebyscore(
+            self.p + "sockets:" + user_id, f"({time.time()}", "+inf"
+        )
+        return [_text(socket_id) for socket_id in ids]
 
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None:
         ms = max(1, int(ttl_seconds * 1000))
@@ -348,6 +387,19 @@ class RedisState(State):
 
     async def ping(self) -> None:
         await self.redis.ping()
+
+    @asynccontextmanager
+    async def lock(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
+        lock = self.redis.lock(
+            self.p + "lock:" + key, timeout=timeout_seconds, blocking_timeout=timeout_seconds
+        )
+        if not await lock.acquire():
+            raise TimeoutError(f"lock {key} not acquired in {timeout_seconds} s")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError):
+                await lock.release()
 
     async def close(self) -> None:
         await self.redis.aclose()

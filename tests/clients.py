@@ -114,6 +114,14 @@ class SocketClient:
         """The next broadcast of that name."""
         return await asyncio.wait_for(self.queues[event].get(), timeout)
 
+    async def expect_match(self, event: str, predicate: Any, timeout: float = EVENT_TIMEOUT) -> Any:
+        """The next broadcast of that name for which `predicate(data)` holds; others are dropped."""
+        async with asyncio.timeout(timeout):
+            while True:
+                data = await self.queues[event].get()
+                if predicate(data):
+                    return data
+
     def pending(self, event: str) -> list[Any]:
         """Broadcasts of that name received and not yet taken."""
         queue = self.queues[event]
@@ -128,3 +136,20 @@ class SocketClient:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+
+
+async def make_group(
+    owner: SocketClient, *members: Account | str, name: str = "Group", **extra: Any
+) -> dict[str, Any]:
+    """Create a group owned by `owner`'s user with `members`; returns the ack's `chat`."""
+    member_ids = [m if isinstance(m, str) else m.id for m in members]
+    data = await owner.ok(
+        "chat:create", {"type": "group", "name": name, "member_ids": member_ids, **extra}
+    )
+    return data["chat"]
+
+
+async def make_dm(client: SocketClient, other: Account | str) -> dict[str, Any]:
+    """Open (or get) the DM between `client`'s user and `other`; returns the ack's `chat`."""
+    user_id = other if isinstance(other, str) else other.id
+    return (await client.ok("chat:create", {"type": "dm", "user_id": user_id}))["chat"]

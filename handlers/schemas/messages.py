@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from handlers.schemas.common import ClientId, Id, In, Out
+from handlers.schemas.polls import PollOut
 
 SendableType = Literal["text", "image", "voice", "video", "file", "sticker"]
 ENCRYPTED_MAX_CHARS = 65536
@@ -109,7 +110,7 @@ class MessageOut(Out):
     meta: dict[str, Any] | None = None
     reply_to_id: Id | None = None
     reactions: dict[str, ReactionSummary] = {}
-    poll: dict[str, Any] | None = None
+    poll: PollOut | None = None
     encrypted: bool
     visibility: str
     edited_at: datetime | None = None

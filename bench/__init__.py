@@ -1,0 +1,1 @@
+"""Load generator and the bare python-socketio baseline (see README.md, Benchmarks)."""
