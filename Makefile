@@ -16,7 +16,7 @@ run: $(STAMP)  ## serve on http://127.0.0.1:8000 (SQLite, local disk, in-process
 	$(BIN)/python server.py
 
 test: $(STAMP)  ## the whole suite (PostgreSQL/Redis parts need TEST_DATABASE_URL/TEST_REDIS_URL)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint + format check + import-linter contracts
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import multiprocessing
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import socketio
 from aiohttp import web
@@ -23,6 +23,7 @@ from handlers.notify import Notifier
 from handlers.realtime import SocketFanout
 from handlers.schemas.auth import AdminIn
 from handlers.sio import SocketTransport, build_server
+from handlers.web_client import add_web_client
 from infra import db, signed_urls
 from infra.bus import MemoryBus, create_bus
 from infra.logs import configure_logging
@@ -62,8 +63,21 @@ def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
     sio.attach(app, socketio_path="socket.io")
     register_routes(app, ctx)
     setup_cors(app, settings)
+    add_web_client(app)  # after CORS: the pages are same-origin only
     app.cleanup_ctx.append(_lifecycle(settings, ctx, transport, bus, fanout, migrate))
+    app.on_shutdown.append(_close_sockets(transport, bus))
     return app
+
+
+def _close_sockets(
+    transport: SocketTransport, bus: MemoryBus
+) -> Callable[[web.Application], Awaitable[None]]:
+    """On shutdown, before aiohttp waits for open websocket handlers: close every socket."""
+
+    async def close_sockets(app: web.Application) -> None:
+        await transport.shutdown(bus.node_id)
+
+    return close_sockets
 
 
 def _lifecycle(
@@ -96,7 +110,6 @@ def _lifecycle(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await transport.shutdown(bus.node_id)
         await bus.stop()
         await ctx.state.close()
         await ctx.storage.close()

@@ -8,8 +8,9 @@
 // registers the members over HTTP and creates each group with `chat:create`; `--target bare`
 // talks to bench/bare_server.py. See README.md, Benchmarks.
 
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { aggregate, summary } from "./stats.mjs";
 
@@ -26,6 +27,7 @@ const OPTIONS = {
   procs: { type: "string", default: "1" },
   transports: { type: "string", default: "websocket" },
   "ack-timeout": { type: "string", default: "10" },
+  "server-pid": { type: "string" },
 };
 
 function config() {
@@ -51,6 +53,7 @@ function config() {
     transports: values.transports.split(","),
     ackTimeoutMs: number("ack-timeout") * 1000,
     runId: randomBytes(3).toString("hex"),
+    serverPid: values["server-pid"] ? Number(values["server-pid"]) : null,
   };
   if (cfg.members < 2 || cfg.senders > cfg.members) throw new Error("need 2 <= members and senders <= members");
   return cfg;
@@ -66,6 +69,18 @@ function startWorker() {
   });
   const next = () => new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
   return { child, next };
+}
+
+/** CPU seconds a local process has used so far (Linux /proc), or null. */
+function cpuSeconds(pid) {
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(")").pop().trim().split(/\s+/);
+    const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return null;
+  }
 }
 
 async function expect(worker, type) {
@@ -86,14 +101,20 @@ async function main() {
     await Promise.all(workers.map((worker) => expect(worker, "ready")));
     const setupSeconds = (Date.now() - setupStarted) / 1000;
     const startAt = Date.now() + 300;
+    const cpuBefore = cpuSeconds(cfg.serverPid);
     for (const worker of workers) worker.child.send({ type: "run", startAt });
     const results = await Promise.all(workers.map((worker) => expect(worker, "result")));
+    const cpuAfter = cpuSeconds(cfg.serverPid);
+    const runSeconds = (Date.now() - startAt) / 1000;
     const params = Object.fromEntries(
       ["groups", "members", "senders", "rate", "duration", "drain", "size", "procs", "transports"].map(
         (key) => [key, cfg[key]],
       ),
     );
     const report = aggregate(cfg.target, cfg.url, params, results, setupSeconds);
+    if (cpuBefore !== null && cpuAfter !== null) {
+      report.server_cpu_percent = Math.round((1000 * (cpuAfter - cpuBefore)) / runSeconds) / 10;
+    }
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.stderr.write(`${summary(report)}\n`);
   } finally {

@@ -3,7 +3,8 @@
 Starts each server on a free loopback port (Parley with BCRYPT_ROUNDS=4 so registering the
 bench's users is quick; SQLite in a temporary folder unless --database-url is given), runs
 `node bench/load.mjs` against it, stops it, and writes both reports and Parley's ratio to the
-bare server to bench/results/<timestamp>.json. `make bench BENCH_ARGS="..."` runs this.
+bare server to bench/results/<timestamp>.json (the servers' output beside it, as
+<timestamp>-bare.log and -parley.log). `make bench BENCH_ARGS="..."` runs this.
 """
 
 from __future__ import annotations
@@ -55,15 +56,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process so far (Linux /proc), or None."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -134,20 +126,44 @@ def ensure_node_modules() -> None:
 
 
 def load(args: argparse.Namespace, target: str, url: str, pid: int | None) -> dict:
-    """Run load.mjs against one server; its summary line goes straight to stderr."""
+    """Run load.mjs against one server (its summary line goes straight to stderr).
+
+    With the server's `pid`, the report includes the server's CPU use during the load phase.
+    """
     command = ["node", str(BENCH_DIR / "load.mjs"), "--url", url, "--target", target]
     for option in LOAD_OPTIONS:
         command += [f"--{option}", str(getattr(args, option))]
-    before = cpu_seconds(pid) if pid else None
-    started = time.monotonic()
+    if pid is not None:
+        command += ["--server-pid", str(pid)]
+    load_average = os.getloadavg()
     result = subprocess.run(command, stdout=subprocess.PIPE, check=False)
     if result.returncode != 0:
         raise SystemExit(f"load generator failed against {target}")
     report = json.loads(result.stdout)
-    after = cpu_seconds(pid) if pid else None
-    if before is not None and after is not None:
-        wall = time.monotonic() - started
-        report["server_cpu_percent_during_load"] = round(100 * (after - before) / wall, 1)
+    report["machine_load_average_before"] = [round(value, 2) for value in load_average]
+    return report
+
+
+def send_outcomes(url: str) -> dict[str, float]:
+    """Parley's own count of `message:send` outcomes so far (its /metrics), by outcome."""
+    with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+        text = response.read().decode()
+    outcomes: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("parley_events_total{") and 'event="message:send"' in line:
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0]
+            outcomes[outcome] = float(line.rsplit(" ", 1)[1])
+    return outcomes
+
+
+def load_parley(args: argparse.Namespace, url: str, pid: int | None) -> dict:
+    """`load` against Parley, plus how Parley itself says the sends ended."""
+    before = send_outcomes(url)
+    report = load(args, "parley", url, pid)
+    after = send_outcomes(url)
+    report["server_send_outcomes"] = {
+        outcome: int(count - before.get(outcome, 0)) for outcome, count in after.items()
+    }
     return report
 
 
@@ -163,20 +179,21 @@ def ratios(parley: dict, bare: dict) -> dict[str, float | None]:
     }
 
 
-def run_targets(args: argparse.Namespace, workdir: Path) -> dict[str, dict]:
+def run_targets(args: argparse.Namespace, workdir: Path, logs: str) -> dict[str, dict]:
+    """Load each target in turn; servers' output goes to `<logs>-bare.log` / `-parley.log`."""
     reports: dict[str, dict] = {}
     if args.only != "parley":
         bare = [sys.executable, "-m", "bench.bare_server"]
-        with server(bare, dict(os.environ), "/healthz", workdir / "bare.log") as (url, pid):
+        with server(bare, dict(os.environ), "/healthz", Path(f"{logs}-bare.log")) as (url, pid):
             reports["bare"] = load(args, "bare", url, pid)
     if args.only != "bare":
         if args.parley_url:
-            reports["parley"] = load(args, "parley", args.parley_url.rstrip("/"), None)
+            reports["parley"] = load_parley(args, args.parley_url.rstrip("/"), None)
         else:
             command = [sys.executable, "server.py"]
             env = parley_env(args, workdir)
-            with server(command, env, "/readyz", workdir / "parley.log") as (url, pid):
-                reports["parley"] = load(args, "parley", url, pid)
+            with server(command, env, "/readyz", Path(f"{logs}-parley.log")) as (url, pid):
+                reports["parley"] = load_parley(args, url, pid)
     return reports
 
 
@@ -194,8 +211,10 @@ def main() -> None:
     args = parse_args()
     ensure_node_modules()
     started_at = datetime.now(UTC)
+    stem = RESULTS_DIR / started_at.strftime("%Y%m%dT%H%M%SZ")
+    RESULTS_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
-        reports = run_targets(args, Path(tmp))
+        reports = run_targets(args, Path(tmp), str(stem))
     record = {
         "started_at": started_at.isoformat().replace("+00:00", "Z"),
         "command": shlex.join(["python", "bench/run.py", *sys.argv[1:]]),
@@ -216,8 +235,7 @@ def main() -> None:
     if "bare" in reports and "parley" in reports:
         record["parley_to_bare"] = ratios(reports["parley"], reports["bare"])
         print(f"parley/bare: {json.dumps(record['parley_to_bare'])}", file=sys.stderr)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{started_at.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path = stem.with_suffix(".json")
     path.write_text(json.dumps(record, indent=2) + "\n")
     print(f"results: {path.relative_to(PROJECT_DIR)}", file=sys.stderr)
 

@@ -76,6 +76,7 @@ export function summary(report) {
     ` | ${report.delivered_per_second} deliveries/s` +
     ` | latency p50 ${ms(report.latency_ms.p50)} p99 ${ms(report.latency_ms.p99)}` +
     ` max ${ms(report.latency_ms.max)}` +
+    (report.server_cpu_percent === undefined ? "" : ` | server cpu ${report.server_cpu_percent}%`) +
     ` | client cpu ${report.client.cpu_percent.join("/")}%`
   );
 }

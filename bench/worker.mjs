@@ -193,10 +193,17 @@ class Worker {
     return this.result(startEpochMs, start, ((cpu.user + cpu.system) / 1000 / wall) * 100);
   }
 
+  /** Messages the server took: acked, or seen by anyone (an ack may time out after commit). */
+  accepted() {
+    const accepted = new Set(this.acked);
+    for (const clientId of this.deliveries.keys()) accepted.add(clientId);
+    return accepted;
+  }
+
   complete() {
     const members = this.cfg.members;
     if (this.pendingAcks > 0) return false;
-    for (const clientId of this.acked) if ((this.deliveries.get(clientId) ?? 0) < members) return false;
+    for (const clientId of this.accepted()) if ((this.deliveries.get(clientId) ?? 0) < members) return false;
     return true;
   }
 
@@ -205,9 +212,8 @@ class Worker {
   }
 
   result(startEpochMs, start, cpuPercent) {
-    const expected = this.acked.size * this.cfg.members;
-    let receivedOfAcked = 0;
-    for (const clientId of this.acked) receivedOfAcked += this.deliveries.get(clientId) ?? 0;
+    const accepted = this.accepted();
+    const expected = accepted.size * this.cfg.members;
     return {
       type: "result",
       sent: this.sent,
@@ -215,7 +221,7 @@ class Worker {
       ackErrors: this.ackErrors,
       delivered: this.delivered,
       expected,
-      lost: expected - receivedOfAcked,
+      lost: expected - this.delivered,
       duplicated: this.duplicated,
       outOfOrder: this.outOfOrder,
       latencies: this.latencies,

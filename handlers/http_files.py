@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from handlers.errors import BadRequest
 from handlers.files import FileDelivery
@@ -13,6 +15,8 @@ from infra.storage import Redirect
 
 FILE_FIELD = "file"
 CHUNK_BYTES = 256 * 1024
+MALFORMED = (ValueError, AssertionError, HttpProcessingError, web.HTTPException)
+"""What aiohttp raises on a broken multipart body (bad boundary, headers or framing)."""
 
 
 async def incoming_file(request: web.Request) -> IncomingFile:
@@ -26,13 +30,15 @@ async def incoming_file(request: web.Request) -> IncomingFile:
     try:
         reader = await request.multipart()
         part = await reader.next()
-    except (ValueError, AssertionError) as exc:
+    except MALFORMED as exc:
         raise BadRequest("The multipart body is malformed") from exc
     if not isinstance(part, BodyPartReader) or part.name != FILE_FIELD:
         raise BadRequest(
             "The first part must be the file, named 'file'", {"fields": {"file": "missing"}}
         )
-    return IncomingFile(filename=part.filename, chunks=_chunks(reader, part))
+    # Browsers escape `"` and line breaks in the name as %22, %0D, %0A (aiohttp escapes more).
+    filename = unquote(part.filename) if part.filename else None
+    return IncomingFile(filename=filename, chunks=_chunks(reader, part))
 
 
 async def _chunks(reader: MultipartReader, part: BodyPartReader) -> AsyncIterator[bytes]:
@@ -42,7 +48,7 @@ async def _chunks(reader: MultipartReader, part: BodyPartReader) -> AsyncIterato
         while chunk := await part.read_chunk(CHUNK_BYTES):
             yield chunk
         complete = part.at_eof() and await reader.next() is None and reader.at_eof()
-    except (ValueError, AssertionError, web.HTTPException) as exc:
+    except MALFORMED as exc:
         raise BadRequest("The upload was cut short or is malformed") from exc
     if not complete:
         raise BadRequest("The upload was cut short, or has parts besides 'file'")

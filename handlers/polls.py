@@ -3,11 +3,13 @@
 Every vote and close bumps the chat's `change` (under its row lock, which also serialises
 concurrent ballots) and stamps it on the poll's message, so `sync` carries it. `poll:updated`
 goes to the chat room with `my_votes: []`: one room emit cannot be personal, so each client
-keeps its own ballot from its ack, history or sync.
+keeps its own ballot from its ack, history or sync. Writes and their broadcasts hold the
+chat-order lock, so broadcasts leave in change order and the last one is the latest state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +26,7 @@ from handlers.message_lock import change_open_message
 from handlers.message_view import present_message
 from handlers.messages import visible_message
 from handlers.notify import chat_room
+from handlers.ordering import new_message_lock as chat_order_lock
 from handlers.ordering import next_seq
 from handlers.poll_view import is_closed, present_poll
 from handlers.schemas.messages import MessageEnvelope
@@ -45,17 +48,18 @@ async def create_poll(ctx: Ctx, actor: Actor, cmd: CreatePollIn) -> MessageEnvel
     message = await _created_before(actor, cmd)
     if message is not None:
         return MessageEnvelope(message=await present_message(message, actor.user))
-    try:
-        message, poll = await _insert_poll(actor, cmd)
-    except IntegrityError:
-        message = await _created_before(actor, cmd)
-        if message is None:
-            raise
-        return MessageEnvelope(message=await present_message(message, actor.user))
+    async with chat_order_lock(ctx, cmd.chat_id):
+        try:
+            message, poll = await _insert_poll(actor, cmd)
+        except IntegrityError:
+            message = await _created_before(actor, cmd)
+            if message is None:
+                raise
+            return MessageEnvelope(message=await present_message(message, actor.user))
+        out = MessageEnvelope(message=await present_message(message, actor.user))
+        await ctx.notify.emit("message:new", out, chat_room(cmd.chat_id))
     if poll.closes_at is not None:
         await _schedule_close(ctx, poll.id, poll.closes_at)
-    out = MessageEnvelope(message=await present_message(message, actor.user))
-    await ctx.notify.emit("message:new", out, chat_room(cmd.chat_id))
     return out
 
 
@@ -103,17 +107,19 @@ async def vote(ctx: Ctx, actor: Actor, cmd: VoteIn) -> PollEnvelope:
     require_active(actor.user)
     poll, _ = await _visible_poll(actor, cmd.poll_id)
     await _check_ballot(poll, cmd.option_ids)
-    async with in_transaction() as conn:
-        change, poll = await _locked_poll(poll, conn)
-        if is_closed(poll):
-            raise Conflict("The poll is closed")
-        await PollVote.filter(poll_id=poll.id, user_id=actor.user_id).using_db(conn).delete()
-        await PollVote.bulk_create(
-            [PollVote(poll_id=poll.id, option_id=o, user_id=actor.user_id) for o in cmd.option_ids],
-            using_db=conn,
-        )
-        await Message.filter(id=poll.message_id).using_db(conn).update(change=change)
-    return await _publish(ctx, poll, actor.user_id)
+    async with chat_order_lock(ctx, poll.chat_id):
+        async with in_transaction() as conn:
+            change, poll = await _locked_poll(poll, conn)
+            if is_closed(poll):
+                raise Conflict("The poll is closed")
+            ballot = PollVote.filter(poll_id=poll.id, user_id=actor.user_id)
+            await ballot.using_db(conn).delete()
+            await PollVote.bulk_create(
+                [PollVote(poll=poll, option_id=o, user_id=actor.user_id) for o in cmd.option_ids],
+                using_db=conn,
+            )
+            await Message.filter(id=poll.message_id).using_db(conn).update(change=change)
+        return await _publish(ctx, poll, actor.user_id)
 
 
 async def _check_ballot(poll: Poll, option_ids: list[uuid.UUID]) -> None:
@@ -136,11 +142,11 @@ async def close_poll(ctx: Ctx, actor: Actor, cmd: PollIdIn) -> PollEnvelope:
     poll, membership = await _visible_poll(actor, cmd.poll_id)
     if poll.creator_id != actor.user_id and not is_chat_admin(membership):
         raise Forbidden("Only the poll's creator or a group admin can close it")
-    poll, changed = await _close(poll)
-    if not changed:
-        return PollEnvelope(poll=await present_poll(poll, actor.user_id))
+    closed = await _close(ctx, poll, actor.user_id)
+    if closed is None:
+        return PollEnvelope(poll=await present_poll(await Poll.get(id=poll.id), actor.user_id))
     await timers.cancel(ctx, CLOSE_TIMER, str(poll.id))
-    return await _publish(ctx, poll, actor.user_id)
+    return closed
 
 
 async def _visible_poll(actor: Actor, poll_id: uuid.UUID) -> tuple[Poll, Membership]:
@@ -164,19 +170,20 @@ async def _locked_poll(poll: Poll, conn: BaseDBAsyncClient) -> tuple[int, Poll]:
     return change, await Poll.filter(id=poll.id).using_db(conn).get()
 
 
-async def _close(poll: Poll) -> tuple[Poll, bool]:
-    """The poll marked closed, and whether this call closed it (else nothing is written)."""
-    try:
-        async with in_transaction() as conn:
-            change, poll = await _locked_poll(poll, conn)
-            if poll.closed_at is not None:
-                raise _Unchanged
-            poll.closed_at = datetime.now(UTC)
-            await poll.save(using_db=conn, update_fields=["closed_at"])
-            await Message.filter(id=poll.message_id).using_db(conn).update(change=change)
-    except _Unchanged:
-        return await Poll.get(id=poll.id), False
-    return poll, True
+async def _close(ctx: Ctx, poll: Poll, viewer_id: uuid.UUID | None) -> PollEnvelope | None:
+    """Close the poll and broadcast it; None when it was closed already (nothing written)."""
+    async with chat_order_lock(ctx, poll.chat_id):
+        try:
+            async with in_transaction() as conn:
+                change, poll = await _locked_poll(poll, conn)
+                if poll.closed_at is not None:
+                    raise _Unchanged
+                poll.closed_at = datetime.now(UTC)
+                await poll.save(using_db=conn, update_fields=["closed_at"])
+                await Message.filter(id=poll.message_id).using_db(conn).update(change=change)
+        except _Unchanged:
+            return None
+        return await _publish(ctx, poll, viewer_id)
 
 
 async def _publish(ctx: Ctx, poll: Poll, viewer_id: uuid.UUID | None) -> PollEnvelope:
@@ -197,12 +204,8 @@ async def _schedule_close(ctx: Ctx, poll_id: uuid.UUID, closes_at: datetime) -> 
 
 async def _close_on_time(ctx: Ctx, poll: Poll) -> None:
     """The timer's close; a deleted or hidden poll just stays as it is."""
-    try:
-        poll, changed = await _close(poll)
-    except Conflict:
-        return
-    if changed:
-        await _publish(ctx, poll, None)
+    with contextlib.suppress(Conflict):
+        await _close(ctx, poll, None)
 
 
 @timers.timer_handler(CLOSE_TIMER)
@@ -215,7 +218,8 @@ async def close_when_due(ctx: Ctx, payload: dict[str, Any]) -> None:
 @timers.recoverer
 async def recover_poll_timers(ctx: Ctx) -> None:
     """After a restart: close polls whose time passed, re-schedule the others."""
-    for poll in await Poll.filter(closed_at=None, closes_at__not_isnull=True):
+    open_polls = Poll.filter(closed_at=None, closes_at__not_isnull=True, message__deleted_at=None)
+    for poll in await open_polls:
         if poll.closes_at is not None and not is_closed(poll):
             await _schedule_close(ctx, poll.id, poll.closes_at)
         else:

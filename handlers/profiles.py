@@ -58,7 +58,7 @@ async def update_profile(ctx: Ctx, actor: Actor, cmd: ProfileUpdateIn) -> UserEn
 
 
 def _changes(user: User, cmd: ProfileUpdateIn) -> dict[str, Any]:
-    """Column values for the fields the client sent (`null` clears)."""
+    """Column values that differ from the user's, for the fields sent (`null` clears)."""
     given = cmd.model_fields_set
     changes: dict[str, Any] = {}
     if cmd.display_name is not None:
@@ -78,7 +78,7 @@ def _changes(user: User, cmd: ProfileUpdateIn) -> dict[str, Any]:
             "status_emoji": status.emoji if status else None,
             "status_expires_at": status.expires_at if status else None,
         }
-    return changes
+    return {field: value for field, value in changes.items() if getattr(user, field) != value}
 
 
 async def _broadcast(ctx: Ctx, user: User, online: bool) -> None:

@@ -7,6 +7,7 @@ it; the chat room gets `reaction:updated` with the message's full aggregated rea
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -18,6 +19,7 @@ from handlers.message_lock import change_open_message
 from handlers.message_view import reactions_for
 from handlers.messages import visible_message
 from handlers.notify import chat_room
+from handlers.ordering import new_message_lock as chat_order_lock
 from handlers.schemas.reactions import ReactionIn, ReactionsOut, ReactionUpdatedOut
 from models import Message, Reaction
 
@@ -27,39 +29,49 @@ class _Unchanged(Exception):
 
 
 async def add_reaction(ctx: Ctx, actor: Actor, cmd: ReactionIn) -> ReactionsOut:
-    message = await _reactable(actor, cmd.message_id)
-    try:
-        async with in_transaction() as conn:
-            change = await change_open_message(message.id, message.chat_id, conn)
-            mine = Reaction.filter(message_id=message.id, user_id=actor.user_id, emoji=cmd.emoji)
-            if await mine.using_db(conn).exists():
-                raise _Unchanged
-            await _check_room_for(ctx, message.id, cmd.emoji, conn)
-            await Reaction.create(
-                message_id=message.id, user_id=actor.user_id, emoji=cmd.emoji, using_db=conn
-            )
-            await Message.filter(id=message.id).using_db(conn).update(change=change)
-    except _Unchanged:
-        return await _reactions_of(message.id)
-    return await _broadcast(ctx, message)
+    async def add(conn: BaseDBAsyncClient) -> bool:
+        mine = Reaction.filter(message_id=cmd.message_id, user_id=actor.user_id, emoji=cmd.emoji)
+        if await mine.using_db(conn).exists():
+            return False
+        await _check_room_for(ctx, cmd.message_id, cmd.emoji, conn)
+        await Reaction.create(
+            message_id=cmd.message_id, user_id=actor.user_id, emoji=cmd.emoji, using_db=conn
+        )
+        return True
+
+    return await _change_reactions(ctx, actor, cmd.message_id, add)
 
 
 async def remove_reaction(ctx: Ctx, actor: Actor, cmd: ReactionIn) -> ReactionsOut:
-    message = await _reactable(actor, cmd.message_id)
-    try:
-        async with in_transaction() as conn:
-            change = await change_open_message(message.id, message.chat_id, conn)
-            removed = await (
-                Reaction.filter(message_id=message.id, user_id=actor.user_id, emoji=cmd.emoji)
-                .using_db(conn)
-                .delete()
-            )
-            if not removed:
-                raise _Unchanged
-            await Message.filter(id=message.id).using_db(conn).update(change=change)
-    except _Unchanged:
-        return await _reactions_of(message.id)
-    return await _broadcast(ctx, message)
+    async def remove(conn: BaseDBAsyncClient) -> bool:
+        mine = Reaction.filter(message_id=cmd.message_id, user_id=actor.user_id, emoji=cmd.emoji)
+        return bool(await mine.using_db(conn).delete())
+
+    return await _change_reactions(ctx, actor, cmd.message_id, remove)
+
+
+async def _change_reactions(
+    ctx: Ctx,
+    actor: Actor,
+    message_id: uuid.UUID,
+    write: Callable[[BaseDBAsyncClient], Awaitable[bool]],
+) -> ReactionsOut:
+    """Run `write` (True when it changed something) under the chat's locks, then broadcast.
+
+    The chat-order lock makes `reaction:updated` broadcasts leave in change order, so the
+    last one a client receives holds the latest state.
+    """
+    message = await _reactable(actor, message_id)
+    async with chat_order_lock(ctx, message.chat_id):
+        try:
+            async with in_transaction() as conn:
+                change = await change_open_message(message.id, message.chat_id, conn)
+                if not await write(conn):
+                    raise _Unchanged
+                await Message.filter(id=message.id).using_db(conn).update(change=change)
+        except _Unchanged:
+            return await _reactions_of(message.id)
+        return await _broadcast(ctx, message)
 
 
 async def _reactable(actor: Actor, message_id: uuid.UUID) -> Message:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aioboto3
+from aiobotocore.config import AioConfig
 
 from infra.settings import Settings
 
@@ -109,6 +110,7 @@ class S3Storage(Storage):
             "region_name": settings.s3_region,
             "aws_access_key_id": settings.aws_access_key_id,
             "aws_secret_access_key": settings.aws_secret_access_key,
+            "config": AioConfig(signature_version="s3v4"),
         }
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None

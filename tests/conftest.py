@@ -26,11 +26,31 @@ from infra.settings import Settings
 from server import create_app
 from tests.clients import Api, SocketClient
 from tests.nodes import Node, start_nodes
+from tests.uploads_support import file_store, moto_endpoint  # noqa: F401 (fixtures)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+WORKER_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
+
+
+def worker_database_url(base: str | None) -> str | None:
+    """Each pytest-xdist worker gets its own PostgreSQL database: `<name>_w<N>`."""
+    if not base:
+        return None
+    stem, _, name = base.rpartition("/")
+    return f"{stem}/{name}_w{WORKER_INDEX}"
+
+
+def worker_redis_url(base: str | None) -> str | None:
+    """Each pytest-xdist worker gets its own Redis database: the given number minus N."""
+    if not base:
+        return None
+    stem, _, number = base.rpartition("/")
+    return f"{stem}/{int(number or 0) - WORKER_INDEX}"
+
+
+TEST_DATABASE_URL = worker_database_url(os.environ.get("TEST_DATABASE_URL"))
+TEST_REDIS_URL = worker_redis_url(os.environ.get("TEST_REDIS_URL"))
 
 
 def require_service(url: str | None, name: str) -> str:
@@ -55,9 +75,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def create_database(url: str) -> None:
+    """Create the worker's database (on the server named by `url`) unless it exists."""
+    stem, _, name = url.rpartition("/")
+    conn = await asyncpg.connect(stem.replace("postgres://", "postgresql://", 1) + "/postgres")
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_migrated() -> str:
     url = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create_database(url)).result()
     migrate_now(url)
     return url
 
@@ -97,6 +130,12 @@ async def redis_url() -> AsyncIterator[str]:
     yield url
 
 
+@pytest.fixture(params=["memory", "redis"])
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """A `redis_url` setting: shared state (and so timers) in memory, or in a clean Redis."""
+    return None if request.param == "memory" else request.getfixturevalue("redis_url")
+
+
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -117,7 +156,16 @@ StartServer = Callable[..., Awaitable[TestServer]]
 
 
 @pytest.fixture
-async def start_server(database_url: str, tmp_path: Path) -> AsyncIterator[StartServer]:
+def open_clients() -> list[SocketClient]:
+    """Every socket client of the test, closed before any server (a server that still has
+    clients waits for their engine.io sessions to time out when it closes)."""
+    return []
+
+
+@pytest.fixture
+async def start_server(
+    database_url: str, tmp_path: Path, open_clients: list[SocketClient]
+) -> AsyncIterator[StartServer]:
     """Start a Parley on a loopback port; keyword arguments override settings."""
     servers: list[TestServer] = []
 
@@ -131,6 +179,8 @@ async def start_server(database_url: str, tmp_path: Path) -> AsyncIterator[Start
         return server
 
     yield start
+    for client in open_clients:
+        await client.close()
     for server in reversed(servers):
         await server.close()
 
@@ -152,18 +202,19 @@ def api(server: TestServer, http: ClientSession) -> Api:
 
 
 @pytest.fixture
-async def sockets() -> AsyncIterator[Callable[..., Awaitable[SocketClient]]]:
+async def sockets(
+    open_clients: list[SocketClient],
+) -> AsyncIterator[Callable[..., Awaitable[SocketClient]]]:
     """Connect python-socketio clients; all are disconnected at the end of the test."""
-    clients: list[SocketClient] = []
 
     async def connect(base_url: str, token: str | None, **kwargs: Any) -> SocketClient:
         client = SocketClient()
         await client.connect_to(base_url, token, **kwargs)
-        clients.append(client)
+        open_clients.append(client)
         return client
 
     yield connect
-    for client in clients:
+    for client in open_clients:
         await client.close()
 
 
@@ -174,14 +225,13 @@ def unique() -> Callable[[str], str]:
 
 @pytest.fixture
 async def cluster(
-    redis_url: str, tmp_path: Path
+    redis_url: str, postgres_migrated: str, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[list[Node]]]]:
     """Start N `python server.py` processes on one PostgreSQL and one Redis."""
     started: list[Node] = []
 
     async def start(count: int = 2, **settings: str) -> list[Node]:
-        database = require_service(TEST_DATABASE_URL, "TEST_DATABASE_URL")
-        migrate_now(database)
+        database = postgres_migrated
         await truncate_postgres(database)
         env = {
             "DATABASE_URL": database,

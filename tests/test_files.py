@@ -25,8 +25,6 @@ from tests.uploads_support import (
     PDF,
     LocalFiles,
     S3Files,
-    files,  # noqa: F401 (fixture)
-    moto_endpoint,  # noqa: F401 (fixture)
     png,
     uploaded,
     wav,
@@ -48,10 +46,10 @@ class World:
 
 
 @pytest.fixture
-async def world(start_server: Any, http: ClientSession, sockets: Any, files: Files) -> World:
-    server = await start_server(**files.settings)
+async def world(start_server: Any, http: ClientSession, sockets: Any, file_store: Files) -> World:
+    server = await start_server(**file_store.settings)
     api = Api(http, str(server.make_url("")).rstrip("/"))
-    return World(api, await make_room(api, sockets, server), files, server)
+    return World(api, await make_room(api, sockets, server), file_store, server)
 
 
 async def get(api: Api, url: str, **kwargs: Any) -> tuple[int, dict[str, str], bytes]:
@@ -78,7 +76,7 @@ async def test_served_with_safety_headers(world: World) -> None:
     image = await uploaded(api, alice, png(), "pic.png")
     document = await uploaded(api, alice, PDF, 'Résumé "final".pdf')
     for attachment, disposition in ((image, "inline"), (document, "attachment")):
-        status, headers, body = await get(api, attachment["url"])
+        status, headers, _ = await get(api, attachment["url"])
         assert {k: headers[k] for k in SAFETY} == SAFETY
         if isinstance(world.files, S3Files):
             assert status == 302 and headers["Cache-Control"] == "no-store"
@@ -91,7 +89,10 @@ async def test_served_with_safety_headers(world: World) -> None:
             assert status == 200 and headers["Content-Disposition"].startswith(disposition)
             assert headers["Cache-Control"].startswith("private, max-age=")
     status, headers, _ = await get(api, document["url"])
-    expected = "attachment; filename=\"Resume _final_.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22.pdf"
+    expected = (
+        'attachment; filename="Resume _final_.pdf"; '
+        "filename*=UTF-8''R%C3%A9sum%C3%A9%20%22final%22.pdf"
+    )
     if isinstance(world.files, LocalFiles):
         assert headers["Content-Disposition"] == expected
         assert headers["Content-Type"] == "application/pdf"

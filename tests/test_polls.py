@@ -254,12 +254,10 @@ async def test_poll_closes_by_itself_at_closes_at(room: Room) -> None:
     assert (await room.bob.socket.error("poll:vote", payload))["code"] == "conflict"
 
 
-@pytest.mark.parametrize("state", ["memory", "redis"])
-async def test_closing_survives_a_restart(request, start_server, api, sockets, state) -> None:
+async def test_closing_survives_a_restart(start_server, api, sockets, state_url) -> None:
     """In memory the new process must re-create the timers from the database; in Redis they
     outlive the process and the re-created ones replace them."""
-    redis_url = request.getfixturevalue("redis_url") if state == "redis" else None
-    first = await start_server(redis_url=redis_url)
+    first = await start_server(redis_url=state_url)
     api = Api(api.http, str(first.make_url("")).rstrip("/"))
     room = await make_room(api, sockets, first)
     late = await create(room.alice, room.chat_id, closes_at=in_seconds(1))
@@ -270,7 +268,7 @@ async def test_closing_survives_a_restart(request, start_server, api, sockets, s
     await asyncio.sleep(
         max(0.0, datetime.fromisoformat(late["poll"]["closes_at"]).timestamp() - time.time())
     )
-    second = await start_server(redis_url=redis_url)
+    second = await start_server(redis_url=state_url)
     alice = await sockets(str(second.make_url("")), room.alice.account.access_token)
     update = await alice.expect("poll:updated", timeout=10)
     assert update["poll_id"] == pending["poll"]["id"] and update["poll"]["closed"] is True
@@ -290,7 +288,11 @@ async def crowd(api: Api, sockets: Any, server: Any, size: int) -> tuple[str, li
     return data["chat"]["id"], list(members)
 
 
-async def test_thirty_concurrent_voters_give_exact_counts(api, sockets, server) -> None:
+async def test_thirty_concurrent_voters_give_exact_counts(
+    start_server, api, sockets, state_url
+) -> None:
+    server = await start_server(redis_url=state_url)
+    api = Api(api.http, str(server.make_url("")).rstrip("/"))
     chat_id, voters = await crowd(api, sockets, server, 30)
     message = await create(voters[0], chat_id, "A", "B", "C", multiple_choice=True)
     ballots = [(i % 3,) if i % 2 else (i % 3, (i + 1) % 3) for i in range(30)]

@@ -109,6 +109,15 @@ async def test_null_clears_and_absent_keeps(room: Room) -> None:
     assert user["display_name"] == room.alice.account.user["display_name"]
 
 
+async def test_an_update_that_changes_nothing_broadcasts_nothing(room: Room) -> None:
+    await room.alice.socket.ok("profile:update", {"bio": "same"})
+    assert (await room.bob.socket.expect("user:updated"))["user"]["bio"] == "same"
+    again = await room.alice.socket.ok("profile:update", {"bio": "same", "status": None})
+    assert again == await room.alice.socket.ok("profile:update", {})
+    await room.alice.socket.ok("profile:update", {"bio": "new"})
+    assert (await room.bob.socket.expect("user:updated"))["user"]["bio"] == "new"
+
+
 async def test_phone_is_stored_as_e164_and_a_new_one_needs_verifying(api, room, caplog):
     caplog.set_level(logging.INFO, logger="infra")
     alice = room.alice.socket
@@ -200,12 +209,10 @@ async def test_replacing_or_clearing_a_status_moves_its_timer(room: Room) -> Non
     assert room.bob.socket.pending("user:updated") == [], "no stale timer may fire"
 
 
-@pytest.mark.parametrize("state", ["memory", "redis"])
-async def test_status_expiry_survives_a_restart(request, start_server, api, sockets, state) -> None:
+async def test_status_expiry_survives_a_restart(start_server, api, sockets, state_url) -> None:
     """In memory the new process must re-create the timers from the database; in Redis they
     outlive the process and the re-created ones replace them."""
-    redis_url = request.getfixturevalue("redis_url") if state == "redis" else None
-    first = await start_server(redis_url=redis_url)
+    first = await start_server(redis_url=state_url)
     api = Api(api.http, str(first.make_url("")).rstrip("/"))
     room = await make_room(api, sockets, first)
     late = {"text": "gone soon", "expires_at": in_seconds(1)}
@@ -217,7 +224,7 @@ async def test_status_expiry_survives_a_restart(request, start_server, api, sock
     await first.close()
     passed_at = datetime.fromisoformat(late["expires_at"]).timestamp()
     await asyncio.sleep(max(0.0, passed_at - time.time()))
-    second = await start_server(redis_url=redis_url)
+    second = await start_server(redis_url=state_url)
     bob = await sockets(str(second.make_url("")), room.bob.account.access_token)
     update = await bob.expect("user:updated", timeout=10)
     assert update["user"]["id"] == room.bob.id and update["user"]["status"] is None

@@ -22,8 +22,6 @@ from tests.uploads_support import (
     LocalFiles,
     S3Files,
     elf_executable,
-    files,  # noqa: F401 (fixture)
-    moto_endpoint,  # noqa: F401 (fixture)
     mp4,
     png,
     png_declaring,
@@ -38,9 +36,9 @@ Files = LocalFiles | S3Files
 
 
 @pytest.fixture
-async def setup(start_server: Any, http: ClientSession, files: Files) -> tuple[Api, Files]:
-    server = await start_server(**files.settings)
-    return Api(http, str(server.make_url("")).rstrip("/")), files
+async def setup(start_server: Any, http: ClientSession, file_store: Files) -> tuple[Api, Files]:
+    server = await start_server(**file_store.settings)
+    return Api(http, str(server.make_url("")).rstrip("/")), file_store
 
 
 async def fetch(api: Api, url: str) -> tuple[int, dict[str, str], bytes]:
@@ -129,11 +127,12 @@ async def test_zero_byte_file_is_refused(setup: tuple[Api, Files]) -> None:
 
 
 async def test_limit_is_enforced_while_streaming(
-    start_server: Any, http: ClientSession, files: Files
+    start_server: Any, http: ClientSession, file_store: Files
 ) -> None:
     """MAX_UPLOAD_MB=1: exactly 1 MiB passes (far above MAX_EVENT_BYTES, which does not
     apply to streamed multipart); one byte more is 413 and leaves nothing behind."""
-    server = await start_server(max_upload_mb=1, **files.settings)
+    server = await start_server(max_upload_mb=1, **file_store.settings)
+    files = file_store
     api = Api(http, str(server.make_url("")).rstrip("/"))
     alice = await api.register()
     limit = 1024 * 1024
@@ -168,26 +167,51 @@ async def test_undecodable_image_is_refused(setup: tuple[Api, Files]) -> None:
     await nothing_left(files, set())
 
 
+def multipart(disposition: str, data: bytes) -> bytes:
+    """One `file` part written by hand (clients would escape what an attacker does not)."""
+    return (
+        f'--XYZ\r\nContent-Disposition: form-data; name="file"; {disposition}\r\n\r\n'.encode()
+        + data
+        + b"\r\n--XYZ--\r\n"
+    )
+
+
 async def test_path_traversal_in_the_name_never_reaches_the_filesystem(
     setup: tuple[Api, Files], tmp_path: Any
 ) -> None:
     api, files = setup
     alice = await api.register()
     names = {
-        "../../../../etc/passwd": "passwd",
-        "..\\..\\windows\\evil.txt": "evil.txt",
-        "../..": "file",
-        "\x00\x1f.hidden": "hidden",
+        'filename="../../../../etc/passwd"': "passwd",
+        'filename="..\\\\..\\\\windows\\\\evil.txt"': "evil.txt",  # quoted-string escapes
+        "filename*=UTF-8''..%5C..%5Cwindows%5Cevil.txt": "evil.txt",
+        "filename*=UTF-8''..%2F..%2Fetc%2Fpasswd": "passwd",
+        'filename="../.."': "file",
+        "filename*=UTF-8''%1F%0A.hidden": "hidden",
     }
-    for given, kept in names.items():
-        attachment = await uploaded(api, alice, b"plain words\n", given)
-        assert attachment["filename"] == kept
-        _, headers, _ = await fetch(api, attachment["url"])
+    for disposition, kept in names.items():
+        status, body = await api.post(
+            "/api/upload",
+            data=multipart(disposition, b"plain words\n"),
+            token=alice.access_token,
+            headers={"Content-Type": "multipart/form-data; boundary=XYZ"},
+        )
+        assert status == 201, body
+        assert body["attachment"]["filename"] == kept, disposition
+        _, headers, _ = await fetch(api, body["attachment"]["url"])
         assert headers["Content-Disposition"] == (
             f"attachment; filename=\"{kept}\"; filename*=UTF-8''{kept}"
         )
     assert all(len(key) == 32 and key.isalnum() for key in await files.keys())
     assert not list(tmp_path.rglob("passwd")) and not list(tmp_path.rglob("evil.txt"))
+    # A raw control character is not even a valid part header.
+    status, body = await api.post(
+        "/api/upload",
+        data=multipart('filename="\x1f.txt"', b"words"),
+        token=alice.access_token,
+        headers={"Content-Type": "multipart/form-data; boundary=XYZ"},
+    )
+    assert status == 400 and body["error"]["code"] == "bad_request"
 
 
 async def raw_upload(api: Api, account: Account, body: bytes, declared: int) -> bytes:

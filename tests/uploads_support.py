@@ -160,7 +160,7 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(params=["local", "s3"])
-def files(request: pytest.FixtureRequest, tmp_path: Path) -> LocalFiles | S3Files:
+def file_store(request: pytest.FixtureRequest, tmp_path: Path) -> LocalFiles | S3Files:
     """The storage under test: local disk, or a fresh bucket on moto's S3."""
     if request.param == "local":
         return LocalFiles(tmp_path / "uploads")

@@ -1,0 +1,364 @@
+"""The web client (static/) in a real browser: Debian's Chromium driven by Playwright.
+
+One Chromium serves the module. Playwright's sync API drives it from one worker thread; a test
+hands that thread a scenario (a plain function of the browser) and awaits it, while Parley keeps
+serving on the test's event loop. Without /usr/bin/chromium the tests skip; under CI=true they
+fail instead (.ci/browser.sh installs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+
+from tests.clients import PASSWORD, Account, Api
+from tests.conftest import IN_CI
+from tests.test_admin import make_admin
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 10_000
+"""How long the browser waits for something to appear before the test fails."""
+
+T = TypeVar("T")
+
+
+def require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {CHROMIUM} is missing: .ci/browser.sh installs it")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+
+
+class BrowserThread:
+    """Chromium owned by one worker thread; `run` executes a scenario there."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.playwright: Playwright | None = None
+        self.browser: Browser | None = None
+
+    def start(self) -> None:
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        expect.set_options(timeout=WAIT_MS)
+
+    def stop(self) -> None:
+        if self.browser:
+            self.browser.close()
+        if self.playwright:
+            self.playwright.stop()
+
+    async def run(self, scenario: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, scenario, self.browser, *args)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[BrowserThread]:
+    require_chromium()
+    with ThreadPoolExecutor(1, thread_name_prefix="chromium") as pool:
+        thread = BrowserThread(pool)
+        try:
+            pool.submit(thread.start).result()
+            yield thread
+        finally:
+            pool.submit(thread.stop).result()
+
+
+def base_url_of(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
+
+
+# In the browser thread
+
+
+def new_page(browser: Browser, base_url: str, errors: list[str]) -> tuple[BrowserContext, Page]:
+    """A fresh browser profile (its own cookies) on a page whose script errors are recorded."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page
+
+
+def log_in(page: Page, login: str, password: str = PASSWORD) -> None:
+    page.goto("/")
+    form = page.get_by_role("form", name="Log in")
+    form.get_by_label("Email or username").fill(login)
+    form.get_by_label("Password").fill(password)
+    form.get_by_role("button", name="Log in").click()
+    expect(page.locator("#connection")).to_have_text("connected")
+
+
+def create_chat(page: Page, kind: str, usernames: str, name: str = "") -> None:
+    form = page.get_by_role("form", name="New chat")
+    form.get_by_label("Kind").select_option(kind)
+    form.get_by_label("Usernames").fill(usernames)
+    if name:
+        form.get_by_label("Group name").fill(name)
+    form.get_by_role("button", name="Create").click()
+
+
+def send(page: Page, text: str) -> None:
+    composer = page.get_by_role("form", name="Send a message")
+    composer.get_by_label("Message").fill(text)
+    composer.get_by_role("button", name="Send").click()
+
+
+def chat_button(page: Page, title: str) -> Locator:
+    return page.get_by_role("list", name="Chats").get_by_role("button", name=re.compile(title))
+
+
+def messages(page: Page) -> Locator:
+    return page.get_by_role("list", name="Messages").get_by_role("listitem")
+
+
+def dm_between_two_users(browser: Browser, base_url: str, bob: Account) -> list[str]:
+    errors: list[str] = []
+    alice_context, alice = new_page(browser, base_url, errors)
+    bob_context, bob_page = new_page(browser, base_url, errors)
+    try:
+        alice.goto("/")
+        register = alice.get_by_role("form", name="Create an account")
+        register.get_by_label("Email").fill("alice@example.com")
+        register.get_by_label("Username").fill("alice")
+        register.get_by_label("Display name").fill("Alice")
+        register.get_by_label("Password").fill(PASSWORD)
+        register.get_by_role("button", name="Register").click()
+        expect(alice.locator("#me")).to_have_text("Alice (@alice)")
+        expect(alice.locator("#connection")).to_have_text("connected")
+        log_in(bob_page, bob.user["username"])
+
+        create_chat(alice, "dm", bob.user["username"])
+        expect(alice.locator("#chat-title")).to_have_text("Bob")
+        expect(alice.locator("#chat-presence")).to_have_text("online")
+        chat_button(bob_page, "Alice").click()  # the DM reached Bob live (chat:new)
+        expect(bob_page.locator("#chat-title")).to_have_text("Alice")
+
+        send(alice, "Hello Bob")
+        send(alice, "Are you there?")  # typed while the first may still be on its way
+        expect(messages(bob_page)).to_have_count(2)
+        expect(messages(bob_page).first).to_contain_text("Alice")
+        expect(messages(bob_page).first).to_contain_text("Hello Bob")
+        expect(messages(bob_page).nth(1)).to_contain_text("Are you there?")
+        expect(messages(alice)).to_have_count(2)
+
+        bob_page.get_by_role("form", name="Send a message").get_by_label("Message").fill("Hi")
+        expect(alice.locator("#typing")).to_have_text("Bob is typing…")
+        send(bob_page, "Hi Alice")
+        expect(messages(alice).nth(2)).to_contain_text("Hi Alice")
+        expect(alice.locator("#typing")).to_have_text("")
+
+        bob_context.close()  # Bob's last socket goes: Alice sees him leave
+        expect(alice.locator("#chat-presence")).to_have_text(re.compile(r"^last seen "))
+    finally:
+        alice_context.close()
+        bob_context.close()
+    return errors
+
+
+async def test_two_users_chat_live_in_the_web_client(
+    chromium: BrowserThread, server: TestServer, api: Api
+) -> None:
+    bob = await api.register("bob", display_name="Bob")
+    errors = await chromium.run(dm_between_two_users, base_url_of(server), bob)
+    assert errors == []
+
+
+def group_history_and_restored_session(
+    browser: Browser, base_url: str, alice: Account, bob: Account, carol: Account
+) -> list[str]:
+    errors: list[str] = []
+    alice_context, alice_page = new_page(browser, base_url, errors)
+    bob_context, bob_page = new_page(browser, base_url, errors)
+    try:
+        log_in(alice_page, alice.user["username"])
+        usernames = f"{bob.user['username']}, @{carol.user['username']}"
+        create_chat(alice_page, "group", usernames, name="Weekend plans")
+        expect(alice_page.locator("#chat-title")).to_have_text("Weekend plans")
+        expect(alice_page.locator("#chat-presence")).to_have_text("3 members, 1 online")
+        send(alice_page, "Hike on Saturday?")
+        expect(messages(alice_page)).to_have_count(1)
+
+        log_in(bob_page, bob.user["email"])  # after the message: it comes from history
+        group = chat_button(bob_page, "Weekend plans")
+        expect(group).to_contain_text("Hike on Saturday?")
+        expect(group.get_by_label("unread")).to_have_text("1")
+        group.click()
+        expect(messages(bob_page)).to_have_count(1)
+        expect(messages(bob_page).first).to_contain_text("Alice")
+        expect(group.get_by_label("unread")).to_have_count(0)
+        expect(bob_page.locator("#chat-presence")).to_have_text("3 members, 2 online")
+        expect(alice_page.locator("#chat-presence")).to_have_text("3 members, 2 online")
+
+        alice_page.reload()  # the refresh cookie restores the session without a login
+        expect(alice_page.locator("#connection")).to_have_text("connected")
+        expect(alice_page.get_by_role("form", name="Log in")).to_be_hidden()
+        alice_group = chat_button(alice_page, "Weekend plans")
+        expect(alice_group).to_contain_text("Hike on Saturday?")
+        send(bob_page, "Count me in")
+        expect(alice_group).to_contain_text("Count me in")
+        expect(alice_group.get_by_label("unread")).to_have_text("1")
+    finally:
+        alice_context.close()
+        bob_context.close()
+    return errors
+
+
+async def test_group_history_unread_and_restored_session(
+    chromium: BrowserThread, server: TestServer, api: Api
+) -> None:
+    alice = await api.register(display_name="Alice")
+    bob = await api.register(display_name="Bob")
+    carol = await api.register(display_name="Carol")
+    errors = await chromium.run(
+        group_history_and_restored_session, base_url_of(server), alice, bob, carol
+    )
+    assert errors == []
+
+
+def admin_dashboard(browser: Browser, base_url: str, admin: Account, user: Account) -> list[str]:
+    errors: list[str] = []
+    admin_context, page = new_page(browser, base_url, errors)
+    user_context, user_page = new_page(browser, base_url, errors)
+    try:
+        for tab, account in ((page, admin), (user_page, user)):
+            tab.goto("/admin")
+            form = tab.get_by_role("form", name="Administrator log in")
+            form.get_by_label("Email or username").fill(account.user["username"])
+            form.get_by_label("Password").fill(PASSWORD)
+            form.get_by_role("button", name="Log in").click()
+        users = page.get_by_role("region", name="users")
+        expect(users.get_by_role("row", name="total")).to_have_text(re.compile(r"total\s*2$"))
+        expect(page.get_by_role("table", name="messages per day").get_by_role("row")).to_have_count(
+            14
+        )
+        expect(user_page.get_by_role("alert")).to_have_text("This account is not an administrator.")
+        expect(user_page.get_by_role("main", name="Statistics")).to_be_hidden()
+    finally:
+        admin_context.close()
+        user_context.close()
+    return errors
+
+
+async def test_admin_dashboard_shows_stats_to_admins_only(
+    chromium: BrowserThread, server: TestServer, api: Api
+) -> None:
+    admin = await make_admin(api)
+    user = await api.register()
+    errors = await chromium.run(admin_dashboard, base_url_of(server), admin, user)
+    assert errors == []
+
+
+# Origins: a page served from a second loopback origin calls Parley from the browser.
+
+
+def other_origin_app() -> web.Application:
+    """`/?parley=<url>`: a page that loads the vendored Socket.IO client from that Parley."""
+
+    async def page(request: web.Request) -> web.Response:
+        parley = html.escape(request.query["parley"], quote=True)
+        body = f'<!doctype html><script src="{parley}/static/vendor/socket.io.min.js"></script>'
+        return web.Response(text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    return app
+
+
+PROBE = """async ({parley, token, login, password}) => {
+  const socket = await new Promise((resolve) => {
+    const client = io(parley, {auth: {token}, transports: ["polling"], reconnection: false});
+    client.on("connect", async () => {
+      const ack = await client.timeout(5000).emitWithAck("chat:list", {});
+      client.disconnect();
+      resolve(ack.ok ? "connected" : `ack ${ack.error.code}`);
+    });
+    client.on("connect_error", (error) => resolve(`connect_error: ${error.message}`));
+  });
+  let login_result;
+  try {
+    const response = await fetch(`${parley}/api/auth/login`, {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({login, password}),
+    });
+    login_result = `${response.status} ${(await response.json()).user.username}`;
+  } catch (error) {
+    login_result = `${error.name}: ${error.message}`;
+  }
+  return {socket, login: login_result};
+}"""
+
+
+def probe_from_other_origin(
+    browser: Browser, page_url: str, parley: str, account: Account
+) -> dict[str, str]:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(page_url)
+        assert page.evaluate("typeof io") == "function", "the vendored client loaded"
+        args = {
+            "parley": parley,
+            "token": account.access_token,
+            "login": account.user["username"],
+            "password": PASSWORD,
+        }
+        return page.evaluate(PROBE, args)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
+async def test_browser_enforces_cors_origins_for_http_and_socketio(
+    chromium: BrowserThread, start_server, http: ClientSession, listed: bool
+) -> None:
+    other = TestServer(other_origin_app(), host="127.0.0.1")
+    await other.start_server()
+    try:
+        other_origin = base_url_of(other)
+        # Unlisted: CORS_ORIGINS names no other origin, so only Parley's own is served.
+        server = await start_server(cors_origins=[other_origin] if listed else [])
+        parley = base_url_of(server)
+        account = await Api(http, parley).register()
+        page_url = f"{other_origin}/?parley={parley}"
+        outcome = await chromium.run(probe_from_other_origin, page_url, parley, account)
+    finally:
+        await other.close()
+    if listed:
+        assert outcome == {"socket": "connected", "login": f"200 {account.user['username']}"}
+    else:
+        assert outcome["socket"].startswith("connect_error: "), outcome
+        assert outcome["login"] == "TypeError: Failed to fetch", outcome
