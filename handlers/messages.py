@@ -14,7 +14,7 @@ from handlers.context import Actor, Ctx
 from handlers.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited
 from handlers.message_view import present_message, present_messages
 from handlers.notify import chat_room, user_room
-from handlers.ordering import new_message_lock, next_change, next_seq
+from handlers.ordering import chat_order_lock, next_change, next_seq
 from handlers.schemas.messages import (
     DeletedOut,
     DeleteMessageIn,
@@ -34,6 +34,7 @@ from models import (
     Message,
     MessageHide,
     MessageType,
+    Reaction,
     Report,
 )
 
@@ -54,13 +55,13 @@ async def send_message(ctx: Ctx, actor: Actor, cmd: SendMessageIn) -> MessageEnv
     if existing is not None:
         return MessageEnvelope(message=await present_message(existing, actor.user))
     _check_content(ctx, cmd)
-    await _take_send_token(ctx, actor)
+    await take_send_token(ctx, actor)
     attachment = await _usable_attachment(actor, cmd)
     if cmd.reply_to_id and not await Message.exists(id=cmd.reply_to_id, chat_id=cmd.chat_id):
         raise BadRequest(
             "reply_to_id is not a message of this chat", {"fields": {"reply_to_id": "unknown"}}
         )
-    async with new_message_lock(ctx, cmd.chat_id):
+    async with chat_order_lock(ctx, cmd.chat_id):
         try:
             message = await _insert_message(actor, cmd, attachment)
         except IntegrityError:
@@ -119,7 +120,7 @@ def _check_content(ctx: Ctx, cmd: SendMessageIn) -> None:
         )
 
 
-async def _take_send_token(ctx: Ctx, actor: Actor) -> None:
+async def take_send_token(ctx: Ctx, actor: Actor) -> None:
     rate, burst = ctx.settings.message_rate_per_second, ctx.settings.message_rate_burst
     if rate <= 0:
         return
@@ -214,6 +215,7 @@ async def delete_message(ctx: Ctx, actor: Actor, cmd: DeleteMessageIn) -> Messag
                 using_db=conn,
                 update_fields=["change", "deleted_at", "content", "sticker", "attachment_id"],
             )
+            await Reaction.filter(message_id=message.id).using_db(conn).delete()
         await ctx.notify.emit("message:deleted", deleted, chat_room(message.chat_id))
     return MessageIdOut(message_id=message.id)
 

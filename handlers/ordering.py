@@ -4,28 +4,37 @@
 any of its messages. The chat row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite
 serialises writers) so concurrent writers queue instead of reading the same counter.
 
-Broadcasts of new messages must also leave in seq order, on every node: `new_message_lock`
-holds a per-chat mutex in shared state across "commit, then emit", so the next writer
-commits only after the previous message was handed to the fan-out.
+Broadcasts must also leave in commit order, on every node: `chat_order_lock` holds a
+per-chat mutex in shared state across "commit, then emit", so the next writer commits only
+after the previous change was handed to the fan-out (messages in seq order, and the last
+full-state reaction/poll broadcast a client gets is the newest).
 """
 
 from __future__ import annotations
 
 import uuid
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from handlers.context import Ctx
+from handlers.errors import Unavailable
+from infra.state import LockTimeout
 from models import Chat
 
 LOCK_TIMEOUT_SECONDS = 10.0
 
 
-def new_message_lock(ctx: Ctx, chat_id: uuid.UUID) -> AbstractAsyncContextManager[None]:
-    """Hold around "write the message, commit, emit message:new" for one chat."""
-    return ctx.state.lock(f"chat-order:{chat_id}", LOCK_TIMEOUT_SECONDS)
+@asynccontextmanager
+async def chat_order_lock(ctx: Ctx, chat_id: uuid.UUID) -> AsyncIterator[None]:
+    """Hold around "write, commit, emit" for one chat; a lock timeout answers `unavailable`."""
+    try:
+        async with ctx.state.lock(f"chat-order:{chat_id}", LOCK_TIMEOUT_SECONDS):
+            yield
+    except LockTimeout as exc:
+        raise Unavailable("The chat is busy; try again") from exc
 
 
 async def _locked_chat(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> Chat:

@@ -24,10 +24,9 @@ from handlers.context import Actor, Ctx
 from handlers.errors import BadRequest, Conflict, Forbidden, NotFound
 from handlers.message_lock import change_open_message
 from handlers.message_view import present_message
-from handlers.messages import visible_message
+from handlers.messages import take_send_token, visible_message
 from handlers.notify import chat_room
-from handlers.ordering import new_message_lock as chat_order_lock
-from handlers.ordering import next_seq
+from handlers.ordering import chat_order_lock, next_seq
 from handlers.poll_view import is_closed, present_poll
 from handlers.schemas.messages import MessageEnvelope
 from handlers.schemas.polls import CreatePollIn, PollEnvelope, PollIdIn, PollUpdatedOut, VoteIn
@@ -48,6 +47,7 @@ async def create_poll(ctx: Ctx, actor: Actor, cmd: CreatePollIn) -> MessageEnvel
     message = await _created_before(actor, cmd)
     if message is not None:
         return MessageEnvelope(message=await present_message(message, actor.user))
+    await take_send_token(ctx, actor)
     async with chat_order_lock(ctx, cmd.chat_id):
         try:
             message, poll = await _insert_poll(actor, cmd)

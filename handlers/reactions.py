@@ -19,7 +19,7 @@ from handlers.message_lock import change_open_message
 from handlers.message_view import reactions_for
 from handlers.messages import visible_message
 from handlers.notify import chat_room
-from handlers.ordering import new_message_lock as chat_order_lock
+from handlers.ordering import chat_order_lock
 from handlers.schemas.reactions import ReactionIn, ReactionsOut, ReactionUpdatedOut
 from models import Message, Reaction
 

@@ -16,7 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
+RESUBSCRIBE_SECONDS = 0.5
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 log = logging.getLogger(__name__)
 
@@ -45,20 +48,40 @@ class RedisBus(MemoryBus):
         self._task: asyncio.Task[None] | None = None
 
     async def start(self, handler: Handler) -> None:
+        """Subscribe before returning (a node that cannot reach Redis fails to start)."""
         await super().start(handler)
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._channel)
+        pubsub = await self._subscribe()
         self._task = asyncio.create_task(self._listen(pubsub), name="control-bus")
 
-    async def _listen(self, pubsub: Any) -> None:
-        async with pubsub:
-            async for raw in pubsub.listen():
-                try:
-                    message = json.loads(raw["data"])
-                    if message.pop("_node", None) != self.node_id and self._handler:
-                        await self._handler(message)
-                except Exception:
-                    log.exception("control message failed")
+    async def _subscribe(self) -> PubSub:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self._channel)
+        except BaseException:
+            await pubsub.aclose()
+            raise
+        return pubsub
+
+    async def _listen(self, pubsub: PubSub | None) -> None:
+        """Deliver messages for good: after a Redis outage, subscribe again."""
+        while True:
+            try:
+                pubsub = pubsub or await self._subscribe()
+                async with pubsub:
+                    async for raw in pubsub.listen():
+                        await self._deliver(raw)
+            except RedisError as exc:
+                log.warning("control bus lost Redis (%s); subscribing again", exc)
+            pubsub = None
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+
+    async def _deliver(self, raw: dict[str, Any]) -> None:
+        try:
+            message = json.loads(raw["data"])
+            if message.pop("_node", None) != self.node_id and self._handler:
+                await self._handler(message)
+        except Exception:
+            log.exception("control message failed")
 
     async def publish(self, message: dict[str, Any]) -> None:
         await super().publish(message)

@@ -21,6 +21,13 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
+LOCK_POLL_SECONDS = 0.005
+"""How often a waiter retries a Redis lock (redis-py polls; its default 0.1 s is slow)."""
+
+
+class LockTimeout(Exception):
+    """A lock was not acquired in time."""
+
 
 @dataclass(frozen=True)
 class DueTimer:
@@ -210,7 +217,10 @@ class MemoryState(State):
         entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
         entry[1] += 1
         try:
-            await asyncio.wait_for(entry[0].acquire(), timeout_seconds)
+            try:
+                await asyncio.wait_for(entry[0].acquire(), timeout_seconds)
+            except TimeoutError as exc:
+                raise LockTimeout(key) from exc
             try:
                 yield
             finally:
@@ -391,10 +401,13 @@ class RedisState(State):
     @asynccontextmanager
     async def lock(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
         lock = self.redis.lock(
-            self.p + "lock:" + key, timeout=timeout_seconds, blocking_timeout=timeout_seconds
+            self.p + "lock:" + key,
+            timeout=timeout_seconds,
+            blocking_timeout=timeout_seconds,
+            sleep=LOCK_POLL_SECONDS,
         )
         if not await lock.acquire():
-            raise TimeoutError(f"lock {key} not acquired in {timeout_seconds} s")
+            raise LockTimeout(key)
         try:
             yield
         finally:

@@ -28,6 +28,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from yarl import URL
 
 from tests.clients import PASSWORD, Account, Api
 from tests.conftest import IN_CI
@@ -362,3 +363,32 @@ async def test_browser_enforces_cors_origins_for_http_and_socketio(
     else:
         assert outcome["socket"].startswith("connect_error: "), outcome
         assert outcome["login"] == "TypeError: Failed to fetch", outcome
+
+
+# The pages over plain HTTP (no browser needed)
+
+
+async def test_web_client_pages_and_files_are_served_outside_the_api(api: Api) -> None:
+    for path in ("/", "/admin"):
+        async with api.http.get(api.base_url + path) as response:
+            assert response.status == 200
+            assert response.content_type == "text/html"
+            assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    async with api.http.get(api.base_url + "/static/vendor/socket.io.min.js") as response:
+        assert response.status == 200
+        assert response.content_type in ("text/javascript", "application/javascript")
+        assert (await response.text()).startswith("/*!\n * Socket.IO v4.")
+    status, spec = await api.get("/api/openapi.json")
+    assert status == 200
+    assert not {"/", "/admin"} & set(spec["paths"])
+    assert not [path for path in spec["paths"] if path.startswith("/static")]
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/", "/static/nothing.js", "/static/%2e%2e/server.py", "/static/../server.py"]
+)
+async def test_static_serves_only_files_inside_static(api: Api, path: str) -> None:
+    url = URL(api.base_url + path, encoded=True)
+    async with api.http.get(url) as response:
+        assert response.status in (403, 404)
+        assert "create_app" not in await response.text()

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from openapi_spec_validator import validate
@@ -17,12 +18,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from handlers.http import ROUTES
 from tests.clients import Api
 from server import create_app
-from tests.conftest import TEST_REDIS_URL, make_settings, require_service
+from tests.conftest import JWT_SECRET, TEST_REDIS_URL, make_settings, require_service
+from tests.nodes import start_nodes
 from tests.proxy import TcpProxy
 from tests.scrape import sample
 from tests.waiting import eventually
 
 StartServer = Callable[..., Awaitable[TestServer]]
+CONTROL_CHANNEL = "parley:control"
+LOGOUT = "/api/auth/logout"
 
 
 def api_for(server: TestServer, http: ClientSession) -> Api:
@@ -66,6 +70,51 @@ async def test_readyz_checks_redis_and_fails_while_it_is_unreachable(
     assert await api.get("/healthz") == (200, {"status": "ok"})
     await proxy.start()
     await eventually(lambda: _answers(api, "/readyz", (200, ready)))
+
+
+async def test_after_a_redis_outage_a_node_hears_other_nodes_again(
+    start_server: StartServer,
+    http: ClientSession,
+    sockets: Any,
+    redis_url: str,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """A logout on another node still disconnects this node's socket once Redis is back."""
+    proxy = await proxy_to(redis_url)
+    server = await start_server(redis_url=through(proxy, redis_url))
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "JWT_SECRET": JWT_SECRET,
+        "BCRYPT_ROUNDS": "4",
+        "DATA_DIR": str(tmp_path / "node"),
+        "LOG_LEVEL": "WARNING",
+    }
+    (other_node,) = await start_nodes(1, env, tmp_path)
+    try:
+        account = await api_for(server, http).register()
+        client = await sockets(str(server.make_url("")), account.access_token)
+        assert await _bus_listeners(redis_url) == 2
+        await proxy.cut()
+        await eventually(lambda: _bus_listeners_are(redis_url, 1))
+        await proxy.start()
+        await eventually(lambda: _bus_listeners_are(redis_url, 2))
+        logout = await Api(http, other_node.url).post(LOGOUT, token=account.access_token)
+        assert logout[0] == 204
+        await client.wait_disconnected(timeout=1.0)
+    finally:
+        other_node.stop()
+
+
+async def _bus_listeners(redis_url: str) -> int:
+    async with aioredis.Redis.from_url(redis_url) as client:
+        ((_, count),) = await client.pubsub_numsub(CONTROL_CHANNEL)
+    return int(count)
+
+
+async def _bus_listeners_are(redis_url: str, expected: int) -> bool:
+    return await _bus_listeners(redis_url) == expected
 
 
 async def test_readyz_fails_while_the_database_is_unreachable(

@@ -3,6 +3,7 @@
 import * as api from "./api.js";
 
 const RENEW_AT = 0.8; // renew when 80% of the access token's lifetime has passed
+const MARKER = "parley.signed-in"; // the cookie is HttpOnly: this says whether to try it
 
 export class Session extends EventTarget {
   user = null;
@@ -16,6 +17,7 @@ export class Session extends EventTarget {
   start(auth) {
     this.user = auth.user;
     this.token = auth.access_token;
+    localStorage.setItem(MARKER, "1");
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.renew().catch(() => this.#lost()), auth.expires_in * 1000 * RENEW_AT);
     this.dispatchEvent(new Event("token"));
@@ -27,10 +29,12 @@ export class Session extends EventTarget {
   }
 
   async restore() {
+    if (!localStorage.getItem(MARKER)) return false;
     try {
       await this.renew();
       return true;
     } catch {
+      this.#clear();
       return false;
     }
   }
@@ -48,6 +52,7 @@ export class Session extends EventTarget {
   }
 
   #clear() {
+    localStorage.removeItem(MARKER);
     clearTimeout(this.#timer);
     this.user = null;
     this.token = null;
