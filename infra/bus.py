@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-RESUBSCRIBE_SECONDS = 0.5
+RESUBSCRIBE_SECONDS = (0.1, 5.0)
+"""First and longest pause between attempts to subscribe again after losing Redis."""
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,19 @@ class RedisBus(MemoryBus):
 
     async def _listen(self, pubsub: PubSub | None) -> None:
         """Deliver messages for good: after a Redis outage, subscribe again."""
+        delay = RESUBSCRIBE_SECONDS[0]
         while True:
             try:
                 pubsub = pubsub or await self._subscribe()
+                delay = RESUBSCRIBE_SECONDS[0]
                 async with pubsub:
                     async for raw in pubsub.listen():
                         await self._deliver(raw)
             except RedisError as exc:
                 log.warning("control bus lost Redis (%s); subscribing again", exc)
             pubsub = None
-            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESUBSCRIBE_SECONDS[1])
 
     async def _deliver(self, raw: dict[str, Any]) -> None:
         try:

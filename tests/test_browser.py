@@ -1,116 +1,21 @@
-"""The web client (static/) in a real browser: Debian's Chromium driven by Playwright.
+"""The web client (static/) in a real browser: two users chat live, history, the admin page.
 
-One Chromium serves the module. Playwright's sync API drives it from one worker thread; a test
-hands that thread a scenario (a plain function of the browser) and awaits it, while Parley keeps
-serving on the test's event loop. Without /usr/bin/chromium the tests skip; under CI=true they
-fail instead (.ci/browser.sh installs it).
+Browser scenarios run in the Chromium thread (tests/browser.py); the pages' own HTTP routes are
+checked without a browser at the end.
 """
 
 from __future__ import annotations
 
-import asyncio
-import html
 import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Locator,
-    Page,
-    Playwright,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from yarl import URL
 
+from tests.browser import BrowserThread, base_url_of, chromium_fixture, new_page  # noqa: F401 (fixture)
 from tests.clients import PASSWORD, Account, Api
-from tests.conftest import IN_CI
-from tests.test_admin import make_admin
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 10_000
-"""How long the browser waits for something to appear before the test fails."""
-
-T = TypeVar("T")
-
-
-def require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true but {CHROMIUM} is missing: .ci/browser.sh installs it")
-    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-
-
-class BrowserThread:
-    """Chromium owned by one worker thread; `run` executes a scenario there."""
-
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
-        self.pool = pool
-        self.playwright: Playwright | None = None
-        self.browser: Browser | None = None
-
-    def start(self) -> None:
-        self.playwright = sync_playwright().start()
-        self.browser = self.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
-        expect.set_options(timeout=WAIT_MS)
-
-    def stop(self) -> None:
-        if self.browser:
-            self.browser.close()
-        if self.playwright:
-            self.playwright.stop()
-
-    async def run(self, scenario: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, scenario, self.browser, *args)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[BrowserThread]:
-    require_chromium()
-    with ThreadPoolExecutor(1, thread_name_prefix="chromium") as pool:
-        thread = BrowserThread(pool)
-        try:
-            pool.submit(thread.start).result()
-            yield thread
-        finally:
-            pool.submit(thread.stop).result()
-
-
-def base_url_of(server: TestServer) -> str:
-    return str(server.make_url("")).rstrip("/")
-
-
-# In the browser thread
-
-
-def new_page(browser: Browser, base_url: str, errors: list[str]) -> tuple[BrowserContext, Page]:
-    """A fresh browser profile (its own cookies) on a page whose script errors are recorded."""
-    context = browser.new_context(base_url=base_url)
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return context, page
+from tests.test_admin import act, make_admin
 
 
 def log_in(page: Page, login: str, password: str = PASSWORD) -> None:
@@ -282,87 +187,31 @@ async def test_admin_dashboard_shows_stats_to_admins_only(
     assert errors == []
 
 
-# Origins: a page served from a second loopback origin calls Parley from the browser.
+def logged_in_page(
+    browser: Browser, base_url: str, account: Account
+) -> tuple[BrowserContext, Page]:
+    context, page = new_page(browser, base_url, [])
+    log_in(page, account.user["username"])
+    return context, page
 
 
-def other_origin_app() -> web.Application:
-    """`/?parley=<url>`: a page that loads the vendored Socket.IO client from that Parley."""
-
-    async def page(request: web.Request) -> web.Response:
-        parley = html.escape(request.query["parley"], quote=True)
-        body = f'<!doctype html><script src="{parley}/static/vendor/socket.io.min.js"></script>'
-        return web.Response(text=body, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", page)
-    return app
+def signed_out(browser: Browser, page: Page) -> None:
+    expect(page.get_by_role("form", name="Log in")).to_be_visible()
+    expect(page.locator("#me")).to_have_text("")
 
 
-PROBE = """async ({parley, token, login, password}) => {
-  const socket = await new Promise((resolve) => {
-    const client = io(parley, {auth: {token}, transports: ["polling"], reconnection: false});
-    client.on("connect", async () => {
-      const ack = await client.timeout(5000).emitWithAck("chat:list", {});
-      client.disconnect();
-      resolve(ack.ok ? "connected" : `ack ${ack.error.code}`);
-    });
-    client.on("connect_error", (error) => resolve(`connect_error: ${error.message}`));
-  });
-  let login_result;
-  try {
-    const response = await fetch(`${parley}/api/auth/login`, {
-      method: "POST",
-      headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({login, password}),
-    });
-    login_result = `${response.status} ${(await response.json()).user.username}`;
-  } catch (error) {
-    login_result = `${error.name}: ${error.message}`;
-  }
-  return {socket, login: login_result};
-}"""
-
-
-def probe_from_other_origin(
-    browser: Browser, page_url: str, parley: str, account: Account
-) -> dict[str, str]:
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        page.goto(page_url)
-        assert page.evaluate("typeof io") == "function", "the vendored client loaded"
-        args = {
-            "parley": parley,
-            "token": account.access_token,
-            "login": account.user["username"],
-            "password": PASSWORD,
-        }
-        return page.evaluate(PROBE, args)
-    finally:
-        context.close()
-
-
-@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
-async def test_browser_enforces_cors_origins_for_http_and_socketio(
-    chromium: BrowserThread, start_server, http: ClientSession, listed: bool
+async def test_a_banned_user_is_signed_out_of_the_web_client(
+    chromium: BrowserThread, server: TestServer, api: Api
 ) -> None:
-    other = TestServer(other_origin_app(), host="127.0.0.1")
-    await other.start_server()
+    admin = await make_admin(api)
+    bob = await api.register()
+    context, page = await chromium.run(logged_in_page, base_url_of(server), bob)
     try:
-        other_origin = base_url_of(other)
-        # Unlisted: CORS_ORIGINS names no other origin, so only Parley's own is served.
-        server = await start_server(cors_origins=[other_origin] if listed else [])
-        parley = base_url_of(server)
-        account = await Api(http, parley).register()
-        page_url = f"{other_origin}/?parley={parley}"
-        outcome = await chromium.run(probe_from_other_origin, page_url, parley, account)
+        status, _ = await act(api, admin, bob.id, "ban")
+        assert status == 200
+        await chromium.run(signed_out, page)
     finally:
-        await other.close()
-    if listed:
-        assert outcome == {"socket": "connected", "login": f"200 {account.user['username']}"}
-    else:
-        assert outcome["socket"].startswith("connect_error: "), outcome
-        assert outcome["login"] == "TypeError: Failed to fetch", outcome
+        await chromium.run(lambda browser: context.close())
 
 
 # The pages over plain HTTP (no browser needed)

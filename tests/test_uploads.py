@@ -89,7 +89,7 @@ async def test_audio_and_video_get_a_duration(setup: tuple[Api, Files]) -> None:
     api, _ = setup
     alice = await api.register()
     voice = await uploaded(api, alice, wav(1.5), "voice.bin")
-    assert (voice["kind"], voice["mime_type"]) == ("audio", "audio/x-wav")
+    assert voice["kind"] == "audio" and voice["mime_type"] in ("audio/x-wav", "audio/wav")
     assert voice["duration_seconds"] == 1.5
     clip = await uploaded(api, alice, mp4(2.5), "clip")
     assert (clip["kind"], clip["mime_type"]) == ("video", "video/mp4")

@@ -17,10 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from aiohttp import FormData
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
 from tests.clients import Account, Api
@@ -129,6 +127,8 @@ class S3Files:
     def __init__(self, endpoint: str, root: Path) -> None:
         self.bucket = f"parley-{uuid.uuid4().hex[:12]}"
         self.root = root
+        import boto3  # imported here: conftest loads this module for every test session
+
         self.client = boto3.client(
             "s3", endpoint_url=endpoint, region_name=S3_REGION, **S3_CREDENTIALS
         )
@@ -152,6 +152,8 @@ class S3Files:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """moto's S3 as a real HTTP server on a loopback port."""
+    from moto.server import ThreadedMotoServer  # slow to import; only S3 tests need it
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -79,24 +79,37 @@ function onMessage(message) {
   renderChats();
 }
 
+// After the server refused or closed the socket: with a renewed token, connect again; when the
+// server refuses to renew (logged out, suspended, banned), sign out; when it is unreachable, retry.
+function resume() {
+  session.renew().then(
+    () => connection.reconnect(),
+    (error) => (error instanceof api.ApiError ? session.end() : connection.reconnect()),
+  );
+}
+
 function listen() {
   let connectedBefore = false;
   let renewedForHandshake = false;
   connection.on("connect", () => {
     nodes.status.textContent = "connected";
     renewedForHandshake = false;
-    const reload = loadChats();
-    // After a reconnect, reload the open chat for whatever was missed.
-    if (connectedBefore && conversation.chatId) reload.then(() => openChat(conversation.chatId));
-    reload.catch((error) => (nodes.chatError.textContent = describeError(error)));
+    // After a reconnect, also reload the open chat for whatever was missed.
+    const reopen = connectedBefore && conversation.chatId;
+    loadChats()
+      .then(() => reopen && openChat(conversation.chatId))
+      .catch((error) => (nodes.chatError.textContent = describeError(error)));
     connectedBefore = true;
   });
-  connection.on("disconnect", () => (nodes.status.textContent = "reconnecting…"));
+  connection.on("disconnect", (reason) => {
+    nodes.status.textContent = "reconnecting…";
+    if (reason === "io server disconnect") resume(); // the server ended it: maybe the session too
+  });
   connection.on("connect_error", (error) => {
     nodes.status.textContent = `cannot connect (${error.data?.code ?? error.message})`;
     if (error.data?.code !== "unauthorized" || renewedForHandshake) return;
     renewedForHandshake = true; // the access token expired: renew it once, then retry
-    session.renew().then(() => connection.reconnect(), () => session.end());
+    resume();
   });
   connection.on("chat:new", ({ chat }) => {
     store.putChat(chat);
