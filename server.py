@@ -75,7 +75,7 @@ def _close_sockets(
     """On shutdown, before aiohttp waits for open websocket handlers: close every socket."""
 
     async def close_sockets(app: web.Application) -> None:
-        await transport.shutdown(bus.node_id)
+        await _attempt("closing sockets", transport.shutdown(bus.node_id))
 
     return close_sockets
 
@@ -110,12 +110,20 @@ def _lifecycle(
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await bus.stop()
-        await ctx.state.close()
-        await ctx.storage.close()
-        await db.close_database()
+        await _attempt("stopping the control bus", bus.stop())
+        await _attempt("closing shared state", ctx.state.close())
+        await _attempt("closing storage", ctx.storage.close())
+        await _attempt("closing the database", db.close_database())
 
     return lifecycle
+
+
+async def _attempt(step: str, action: Awaitable[object]) -> None:
+    """Shutdown goes on whatever one step hits (e.g. Redis already gone); failures are logged."""
+    try:
+        await action
+    except Exception:
+        log.exception("shutdown: %s failed", step)
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:

@@ -8,6 +8,8 @@ ends leaves a `call` system message in its chat (the record clients show in hist
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -18,7 +20,7 @@ from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
 from handlers.message_view import present_message
 from handlers.notify import chat_room, user_room
-from handlers.ordering import next_seq
+from handlers.ordering import chat_order_lock, next_seq
 from handlers.schemas.calls import CallEndedOut, CallOut, EndReason
 from handlers.schemas.messages import MessageEnvelope
 from infra import video
@@ -144,8 +146,25 @@ async def announce_end(
     video.complete_room_soon(ctx.settings, call.room_name)
 
 
+@asynccontextmanager
+async def record_order(ctx: Ctx, call_id: uuid.UUID) -> AsyncIterator[None]:
+    """Hold around a change that may end the call: its record message is a `message:new`,
+    which must leave in seq order like any other (handlers/ordering.py)."""
+    chat_ids = await Call.filter(id=call_id).values_list("chat_id", flat=True)
+    if not chat_ids:
+        yield
+        return
+    async with chat_order_lock(ctx, chat_ids[0]):
+        yield
+
+
 async def end_if(ctx: Ctx, call_id: uuid.UUID, reason: EndReason, *states: CallStatus) -> None:
     """End the call with `reason` if it is (still) in one of `states` (timers, recovery)."""
+    async with record_order(ctx, call_id):
+        await _end_if(ctx, call_id, reason, *states)
+
+
+async def _end_if(ctx: Ctx, call_id: uuid.UUID, reason: EndReason, *states: CallStatus) -> None:
     async with in_transaction() as conn:
         call = await locked_call(call_id, conn)
         if call.status not in states:
@@ -161,6 +180,11 @@ async def leave(ctx: Ctx, call_id: uuid.UUID, user_id: uuid.UUID) -> None:
 
     A ringing call has only its initiator joined: it ends when they leave.
     """
+    async with record_order(ctx, call_id):
+        await _leave(ctx, call_id, user_id)
+
+
+async def _leave(ctx: Ctx, call_id: uuid.UUID, user_id: uuid.UUID) -> None:
     async with in_transaction() as conn:
         call = await locked_call(call_id, conn)
         if call.status not in LIVE:

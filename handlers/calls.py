@@ -137,6 +137,11 @@ async def accept_call(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallJoinOut:
 async def reject_call(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallEnvelope:
     """Decline an invitation; a ringing call ends as `rejected` once every invitee declined."""
     await call_state.visible_call(cmd.call_id, actor.user_id)
+    async with call_state.record_order(ctx, cmd.call_id):
+        return await _reject(ctx, actor, cmd)
+
+
+async def _reject(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallEnvelope:
     record = None
     async with in_transaction() as conn:
         call = await call_state.locked_call(cmd.call_id, conn)
@@ -161,6 +166,11 @@ async def reject_call(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallEnvelope:
 async def end_call(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallEnvelope:
     """Hang up: a joined participant ends the call for everyone. Ending it again is a no-op."""
     await call_state.visible_call(cmd.call_id, actor.user_id)
+    async with call_state.record_order(ctx, cmd.call_id):
+        return await _hang_up(ctx, actor, cmd)
+
+
+async def _hang_up(ctx: Ctx, actor: Actor, cmd: CallIdIn) -> CallEnvelope:
     record = None
     async with in_transaction() as conn:
         call = await call_state.locked_call(cmd.call_id, conn)

@@ -21,12 +21,14 @@ class TcpProxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
+        """Stop listening and drop every open connection (also the way to close it)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
         for writer in list(self._writers):
             writer.close()
-        await self._server.wait_closed()
-        self._server = None
+        if server is not None:
+            await server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from handlers.http import ROUTES
 from tests.clients import PASSWORD, Api
 from server import create_app
-from tests.conftest import JWT_SECRET, TEST_REDIS_URL, make_settings, require_service
+from tests.conftest import JWT_SECRET, make_settings
 from tests.nodes import start_nodes
 from tests.proxy import TcpProxy
 from tests.scrape import sample
@@ -56,12 +56,23 @@ async def test_readyz_checks_the_database(api: Api) -> None:
     assert await api.get("/readyz") == (200, {"status": "ok", "checks": {"database": "ok"}})
 
 
-async def test_readyz_checks_redis_and_fails_while_it_is_unreachable(
-    start_server: StartServer, http: ClientSession
-) -> None:
-    redis_url = require_service(TEST_REDIS_URL, "TEST_REDIS_URL")
+@pytest.fixture
+async def redis_via_proxy(
+    redis_url: str, start_server: StartServer
+) -> AsyncIterator[tuple[TcpProxy, TestServer]]:
+    """A server whose Redis is reached through a proxy the test can cut."""
     proxy = await proxy_to(redis_url)
-    api = api_for(await start_server(redis_url=through(proxy, redis_url)), http)
+    server = await start_server(redis_url=through(proxy, redis_url))
+    yield proxy, server
+    await server.close()
+    await proxy.cut()
+
+
+async def test_readyz_checks_redis_and_fails_while_it_is_unreachable(
+    redis_via_proxy: tuple[TcpProxy, TestServer], http: ClientSession
+) -> None:
+    proxy, server = redis_via_proxy
+    api = api_for(server, http)
     ready = {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
     assert await api.get("/readyz") == (200, ready)
     await proxy.cut()
@@ -73,7 +84,7 @@ async def test_readyz_checks_redis_and_fails_while_it_is_unreachable(
 
 
 async def test_after_a_redis_outage_a_node_hears_other_nodes_again(
-    start_server: StartServer,
+    redis_via_proxy: tuple[TcpProxy, TestServer],
     http: ClientSession,
     sockets: Any,
     redis_url: str,
@@ -82,8 +93,7 @@ async def test_after_a_redis_outage_a_node_hears_other_nodes_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A logout on another node still disconnects this node's sockets once Redis is back."""
-    proxy = await proxy_to(redis_url)
-    server = await start_server(redis_url=through(proxy, redis_url))
+    proxy, server = redis_via_proxy
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -95,9 +105,12 @@ async def test_after_a_redis_outage_a_node_hears_other_nodes_again(
     (other_node,) = await start_nodes(1, env, tmp_path)
     here, there = api_for(server, http), Api(http, other_node.url)
     account = await here.register()
+    credentials = {"login": account.user["email"], "password": PASSWORD}
 
     async def revocation_arrives() -> bool:
-        session = (await here.post(LOGIN, {"login": account.user["email"], "password": PASSWORD}))[1]
+        status, session = await here.post(LOGIN, credentials)
+        if status != 200:
+            return False
         client = await sockets(str(server.make_url("")), session["access_token"])
         assert (await there.post(LOGOUT, token=session["access_token"]))[0] == 204
         with contextlib.suppress(TimeoutError):
