@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from handlers import auth, timers
 from handlers.context import Ctx
 from handlers.cors import origin_middleware, origin_policy, setup_cors
-from handlers.engine import close_idle_sessions
+from handlers.engine import close_idle_sessions, polling_body_limit
 from handlers.http import CTX, errors_middleware, register_routes
 from handlers.notify import Notifier
 from handlers.realtime import SocketFanout
@@ -41,12 +41,16 @@ MAX_REQUEST_LINE_BYTES = 65536
 
 def create_app(settings: Settings, *, migrate: bool = True) -> web.Application:
     """A fresh, self-contained Parley application (tests build one per test)."""
+    sio = build_server(settings)
     app = web.Application(
-        middlewares=[errors_middleware, origin_middleware(origin_policy(settings))],
+        middlewares=[
+            errors_middleware,
+            origin_middleware(origin_policy(settings)),
+            polling_body_limit(sio),
+        ],
         client_max_size=settings.max_event_bytes,
         handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
     )
-    sio = build_server(settings)
     bus = create_bus(settings.redis_url)
     state = create_state(settings.redis_url)
     fanout = SocketFanout(sio, bus, state)

@@ -20,13 +20,16 @@ from typing import Any
 
 import orjson
 import socketio
-from aiohttp.web import WebSocketResponse
+from aiohttp import web
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
+
+from handlers.errors import TooLarge
 
 log = logging.getLogger(__name__)
 
 NAMESPACE = "/"
+SOCKETIO_PATH = "/socket.io/"
 _BINARY_TYPES = (str(packet.BINARY_EVENT), str(packet.BINARY_ACK))
 
 
@@ -95,6 +98,28 @@ async def close_session(sio: socketio.AsyncServer, eio_sid: str) -> None:
     socket.queue.put_nowait(None)
 
 
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
+
+
+def polling_body_limit(sio: socketio.AsyncServer) -> Middleware:
+    """Middleware: refuse a long-polling POST over MAX_EVENT_BYTES and close its session.
+
+    python-engineio refuses it too, but then waits for the session's outgoing queue to drain,
+    which never happens without a pending poll: the request would hang for good.
+    """
+
+    @web.middleware
+    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        oversized = (request.content_length or 0) > sio.eio.max_http_buffer_size
+        if oversized and request.method == "POST" and request.path == SOCKETIO_PATH:
+            await close_session(sio, request.query.get("sid", ""))
+            raise TooLarge("The packet is larger than MAX_EVENT_BYTES")
+        return await handler(request)
+
+    return limit
+
+
 async def close_socket(sio: socketio.AsyncServer, sid: str) -> None:
     """Close the engine.io session behind a Socket.IO connection (not just the namespace)."""
     eio_sid = sio.manager.eio_sid_from_sid(sid, NAMESPACE)
@@ -145,9 +170,9 @@ class UncompressedWebSocket(eio_aiohttp.WebSocket):
     socket, so Parley turns it off unless WS_COMPRESSION is set.
     """
 
-    async def __call__(self, environ: dict[str, Any]) -> WebSocketResponse:
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(
+        self._sock = web.WebSocketResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=False
         )
         await self._sock.prepare(request)

@@ -24,7 +24,7 @@ from handlers.context import Actor, Ctx
 from handlers.errors import Conflict, NotFound
 from handlers.message_view import present_message
 from handlers.notify import chat_room, user_room
-from handlers.ordering import next_change
+from handlers.ordering import chat_order_lock, next_change
 from handlers.presence import chat_rooms_of
 from handlers.present import public_user
 from handlers.profiles import online_among
@@ -126,12 +126,31 @@ async def set_badge(
 async def resolve_report(
     ctx: Ctx, actor: Actor, report_id: uuid.UUID, cmd: schemas.ResolveIn
 ) -> schemas.AdminReportEnvelope:
-    """dismiss, hide the message (members then see a placeholder), or suspend its sender."""
+    """dismiss, hide the message (members then see a placeholder), or suspend its sender.
+
+    Runs under the chat's order lock, so the `message:updated` of a hidden message leaves in
+    change order with the chat's other broadcasts.
+    """
     require_admin(actor.user)
+    chat_id = await Report.filter(id=report_id).values_list("message__chat_id", flat=True)
+    if not chat_id:
+        raise NotFound("Report not found")
+    async with chat_order_lock(ctx, chat_id[0]):
+        message, hidden, suspended = await _resolve(actor, report_id, cmd)
+        if hidden:
+            await _announce_hidden(ctx, message)
+    if suspended is not None:
+        await revoke_user_sessions(ctx, suspended.id, "suspend")
+    resolved = await Report.filter(id=report_id).select_related("message__attachment", "reporter")
+    return schemas.AdminReportEnvelope(report=(await reports_out(resolved, actor.user))[0])
+
+
+async def _resolve(
+    actor: Actor, report_id: uuid.UUID, cmd: schemas.ResolveIn
+) -> tuple[Message, bool, User | None]:
+    """In one transaction: (the message, whether it became hidden, the suspended sender)."""
     async with in_transaction() as conn:
-        report = await Report.filter(id=report_id).select_for_update().first()
-        if report is None:
-            raise NotFound("Report not found")
+        report = await Report.filter(id=report_id).select_for_update().get()
         if report.status == ReportStatus.RESOLVED:
             raise Conflict("The report is already resolved")
         message = await Message.filter(id=report.message_id).select_related("attachment").get()
@@ -144,12 +163,7 @@ async def resolve_report(
         await report.save(update_fields=["status", "action", "resolved_by_id", "resolved_at"])
         await audit(actor, "report.resolve", "report", report.id, action=cmd.action,
                     message_id=str(message.id), reason=cmd.reason)  # fmt: skip
-    if hidden:
-        await _announce_hidden(ctx, message)
-    if suspended is not None:
-        await revoke_user_sessions(ctx, suspended.id, "suspend")
-    resolved = await Report.filter(id=report_id).select_related("message__attachment", "reporter")
-    return schemas.AdminReportEnvelope(report=(await reports_out(resolved, actor.user))[0])
+    return message, hidden, suspended
 
 
 async def _hide(message: Message, conn: BaseDBAsyncClient) -> bool:

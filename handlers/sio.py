@@ -173,27 +173,32 @@ class SocketTransport:
             sio.on(event, self._handler_for(event))
 
     async def connect(self, sid: str, environ: dict[str, Any], auth_data: Any = None) -> None:
+        """Admit the socket, or refuse it with `{code, message}` (nothing is left behind)."""
         try:
-            actor = await auth.authenticate(self.ctx, bearer_token(auth_data, environ))
+            await self._admit(sid, environ, auth_data)
         except DomainError as error:
+            await self.disconnect(sid)
             raise Refused(error) from None
         except Exception:
             log.exception("handshake failed")
+            await self.disconnect(sid)
             raise Refused(Internal()) from None
+
+    async def _admit(self, sid: str, environ: dict[str, Any], auth_data: Any) -> None:
+        actor = await auth.authenticate(self.ctx, bearer_token(auth_data, environ))
         actor.socket_id = sid
         actor.ip = environ["aiohttp.request"].remote
         self.actors[sid] = actor
+        SOCKETS_CONNECTED.inc()
         rooms = [user_room(actor.user_id), session_room(actor.session_id)]
         rooms += await presence.chat_rooms_of(actor.user_id)
         for room in rooms:
             await self.sio.enter_room(sid, room)
-        SOCKETS_CONNECTED.inc()
         live = await presence.socket_connected(self.ctx, actor)
         cap = self.ctx.settings.max_sockets_per_user
         if live > cap:
-            await self.disconnect(sid)
             message = f"Too many connections for this account (at most {cap})"
-            raise Refused(RateLimited(SOCKET_CAP_RETRY_SECONDS, message))
+            raise RateLimited(SOCKET_CAP_RETRY_SECONDS, message)
         self.budgets.open(sid)
         await call_timers.user_connected(self.ctx, actor.user_id)
 

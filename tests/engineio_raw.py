@@ -12,13 +12,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
+from aiohttp import ClientSession, ClientTimeout, ClientWebSocketResponse, WSMsgType
 
 from tests.clients import EVENT_TIMEOUT
 
 PATH = "/socket.io/?EIO=4"
 RECORD_SEPARATOR = "\x1e"
 CLOSED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
+TIMEOUT = ClientTimeout(total=EVENT_TIMEOUT)
 
 
 def connect_packet(token: str | None) -> str:
@@ -87,7 +88,8 @@ class PollingSession:
     async def open(
         cls, http: ClientSession, base_url: str, headers: dict[str, str] | None = None
     ) -> PollingSession:
-        async with http.get(f"{base_url}{PATH}&transport=polling", headers=headers) as response:
+        url = f"{base_url}{PATH}&transport=polling"
+        async with http.get(url, headers=headers, timeout=TIMEOUT) as response:
             body = await response.text()
             assert response.status == 200, body
         assert body.startswith("0"), body
@@ -96,12 +98,12 @@ class PollingSession:
 
     async def post(self, *packets: str) -> int:
         data = RECORD_SEPARATOR.join(packets).encode()
-        async with self.http.post(self.url, data=data) as response:
+        async with self.http.post(self.url, data=data, timeout=TIMEOUT) as response:
             await response.read()
             return response.status
 
     async def poll(self) -> tuple[int, list[str]]:
         """One GET: the status and the packets it carried."""
-        async with self.http.get(self.url) as response:
+        async with self.http.get(self.url, timeout=TIMEOUT) as response:
             body = await response.text()
             return response.status, body.split(RECORD_SEPARATOR) if response.ok else []

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from aiohttp.test_utils import TestServer
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new ones."""
+    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection, refuses new ones."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -46,3 +51,33 @@ class TcpProxy:
                 await writer.drain()
         writer.close()
         self._writers.discard(writer)
+
+
+async def proxy_to(url: str) -> TcpProxy:
+    """A started proxy to the host and port of a service URL."""
+    parts = urlsplit(url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 0)
+    await proxy.start()
+    return proxy
+
+
+def through(proxy: TcpProxy, url: str) -> str:
+    """The same service URL, reached through the proxy."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{proxy.port}" if credentials else f"127.0.0.1:{proxy.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@contextlib.asynccontextmanager
+async def server_with_cuttable_redis(
+    start_server: Callable[..., Awaitable[TestServer]], redis_url: str, **settings: Any
+) -> AsyncIterator[tuple[TcpProxy, TestServer]]:
+    """A server whose Redis sits behind a proxy; the server is closed before the proxy."""
+    proxy = await proxy_to(redis_url)
+    server = await start_server(redis_url=through(proxy, redis_url), **settings)
+    try:
+        yield proxy, server
+    finally:
+        await server.close()
+        await proxy.cut()

@@ -92,7 +92,11 @@ async def test_register_returns_the_account_and_a_token_pair(api: Api) -> None:
     assert set(user) == USER_FIELDS
     assert user["username"] == "Alice_1" and user["display_name"] == "Alice_1"
     assert user["email"] == "alice_1@example.com"
-    assert (user["role"], user["account_status"], user["email_verified"]) == ("user", "active", False)
+    assert (user["role"], user["account_status"], user["email_verified"]) == (
+        "user",
+        "active",
+        False,
+    )
     assert user["created_at"].endswith("Z")
     assert body["expires_in"] == 900
     claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"])
@@ -135,7 +139,9 @@ async def test_register_refuses_an_invalid_email(api: Api, email: str) -> None:
     assert list(body["error"]["details"]["fields"]) == ["email"]
 
 
-@pytest.mark.parametrize(("length", "accepted"), [(9, False), (10, True), (128, True), (129, False)])
+@pytest.mark.parametrize(
+    ("length", "accepted"), [(9, False), (10, True), (128, True), (129, False)]
+)
 async def test_password_length_is_10_to_128(api: Api, length: int, accepted: bool) -> None:
     status, body = await api.post(REGISTER, new_account(password="p" * length))
     if accepted:
@@ -388,9 +394,10 @@ async def test_refresh_and_logout_through_the_cookie(server: TestServer) -> None
         _, login = await api.post(LOGIN, {"login": account.user["email"], "password": PASSWORD})
         status, pair = await api.post(REFRESH)
         assert status == 200 and pair["refresh_token"] != login["refresh_token"]
-        assert browser.cookie_jar.filter_cookies(server.make_url(REFRESH))[
-            "parley_refresh"
-        ].value == (pair["refresh_token"])
+        assert (
+            browser.cookie_jar.filter_cookies(server.make_url(REFRESH))["parley_refresh"].value
+            == (pair["refresh_token"])
+        )
         status, again = await api.post(REFRESH)
         assert status == 200 and again["refresh_token"] != pair["refresh_token"]
         assert (await api.post(LOGOUT, token=again["access_token"]))[0] == 204

@@ -79,9 +79,7 @@ async def test_forged_malformed_or_expired_tokens_are_refused(
     assert (await sockets(url_of(server), account.access_token)).sio.connected
 
 
-async def test_revoked_and_deleted_users_tokens_are_refused(
-    api: Api, server: TestServer
-) -> None:
+async def test_revoked_and_deleted_users_tokens_are_refused(api: Api, server: TestServer) -> None:
     revoked, deleted = await api.register(), await api.register()
     assert (await api.post(LOGOUT, token=revoked.access_token))[0] == 204
     await delete_user(deleted.id)

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
+from redis.exceptions import RedisError
 
-from handlers import http as http_transport
-from handlers import sio as sio_transport
-from handlers.schemas.common import Empty
-from tests.clients import Account, Api, SocketClient
+from tests.auth_helpers import refused
+from tests.clients import PASSWORD, Account, Api, SocketClient
+from tests.proxy import server_with_cuttable_redis
 from tests.scrape import sample
 from tests.waiting import eventually
 
@@ -105,56 +105,44 @@ async def test_events_without_an_ack_are_still_processed(
     await alice.still_works()
 
 
-async def test_an_unexpected_exception_is_logged_and_answered_internal(
+async def test_an_unexpected_failure_is_logged_and_answered_internal(
     start_server: Callable[..., Awaitable[TestServer]],
+    redis_url: str,
     http: ClientSession,
     sockets: Any,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """No use case fails unexpectedly on purpose, so the test registers one that does."""
+    """A Redis outage is a real unexpected failure: `internal` answers, logs, live sockets."""
+    async with server_with_cuttable_redis(start_server, redis_url) as (proxy, server):
+        api = Api(http, str(server.make_url("")).rstrip("/"))
+        user = await connect(api, server, sockets)
+        refresh = {"access_token": user.account.access_token}
+        await proxy.cut()
+        with caplog.at_level(logging.ERROR):
+            assert await user.socket.error("auth:refresh", refresh) == INTERNAL
+            await user.socket.sio.emit("auth:refresh", refresh)
+            await eventually(lambda: _logged(caplog, "event auth:refresh failed", 2))
+            login = {"login": user.account.user["email"], "password": PASSWORD}
+            assert await api.post("/api/auth/login", login) == (500, {"error": INTERNAL})
+            assert await _logged(caplog, "POST /api/auth/login failed", 1)
+            refusal = await refused(str(server.make_url("")), user.account.access_token)
+            assert refusal == INTERNAL
+            assert await _logged(caplog, "handshake failed", 1)
+        assert user.socket.sio.connected
+        await proxy.start()
 
-    async def explode(ctx: Any, actor: Any, cmd: Empty) -> None:
-        raise RuntimeError("secret detail")
+        async def answers_again() -> bool:
+            return (await user.socket.call("auth:refresh", refresh))["ok"]
 
-    monkeypatch.setitem(sio_transport.EVENTS, "test:explode", (Empty, explode))
-    server = await start_server()
-    user = await connect(Api(http, str(server.make_url("")).rstrip("/")), server, sockets)
-    with caplog.at_level(logging.ERROR):
-        error = await user.socket.error("test:explode", {})
-        await user.socket.sio.emit("test:explode", {})
-        await eventually(lambda: _logged(caplog, "test:explode", 2))
-    assert error == INTERNAL
-    await user.still_works()
-
-
-async def test_an_unexpected_http_exception_is_logged_and_answered_internal(
-    start_server: Callable[..., Awaitable[TestServer]],
-    http: ClientSession,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """As above for HTTP: a test-only route whose handler fails."""
-
-    async def explode(request: web.Request) -> web.Response:
-        raise RuntimeError("secret detail")
-
-    route = http_transport.Route("GET", "/api/test-explode", explode, "fails", authenticated=False)
-    monkeypatch.setattr(http_transport, "ROUTES", [*http_transport.ROUTES, route])
-    server = await start_server()
-    api = Api(http, str(server.make_url("")).rstrip("/"))
-    with caplog.at_level(logging.ERROR):
-        status, body = await api.get("/api/test-explode")
-        assert await _logged(caplog, "/api/test-explode", 1)
-    assert (status, body) == (500, {"error": INTERNAL})
-    assert await api.get("/healthz") == (200, {"status": "ok"})
+        await eventually(answers_again)
+        await user.still_works()
 
 
 async def _logged(caplog: pytest.LogCaptureFixture, needle: str, count: int) -> bool:
-    """`count` error records mentioning `needle`, each with the RuntimeError's traceback."""
+    """`count` error records mentioning `needle`, each with the Redis error's traceback."""
     records = [r for r in caplog.records if needle in r.getMessage()]
     return len(records) == count and all(
-        r.exc_info and isinstance(r.exc_info[1], RuntimeError) for r in records
+        r.exc_info and isinstance(r.exc_info[1], RedisError) for r in records
     )
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
-import socketio
-
+from tests.auth_helpers import refused
 from tests.clients import Api, SocketClient
 from tests.engineio_raw import WebSocketSession, event_packet
 
@@ -25,6 +23,11 @@ async def started(start_server, http, **settings) -> tuple[Api, str]:
 
 async def answers(client: SocketClient, count: int) -> list[dict]:
     return await asyncio.gather(*(client.call(UNKNOWN, {}) for _ in range(count)))
+
+
+def assert_socket_cap(refusal: dict) -> None:
+    assert refusal["code"] == "rate_limited", refusal
+    assert refusal["details"]["retry_after"] >= 1
 
 
 def codes(acks: list[dict]) -> list[str]:
@@ -97,16 +100,20 @@ async def test_sockets_over_the_per_user_cap_are_refused(start_server, http, soc
     alice, bob = await api.register(), await api.register()
     first = await sockets(url, alice.access_token)
     await sockets(url, alice.access_token)
-    errors: list[dict] = []
-    third = socketio.AsyncClient(reconnection=False)
-    third.on("connect_error", lambda data=None: errors.append(data))
-    with contextlib.suppress(socketio.exceptions.ConnectionError):
-        await third.connect(url, auth={"token": alice.access_token}, transports=["websocket"])
-    assert not third.connected
-    assert errors and errors[0]["code"] == "rate_limited", errors
-    assert errors[0]["details"]["retry_after"] >= 1
+    assert_socket_cap(await refused(url, alice.access_token))
     assert (await first.error(UNKNOWN, {}))["code"] == "not_found", "the oldest socket stays"
     await sockets(url, bob.access_token)
     await first.close()
     replacement = await sockets(url, alice.access_token)
     assert replacement.sio.connected
+
+
+async def test_the_socket_cap_counts_sockets_on_every_node(cluster, http, sockets) -> None:
+    node_a, node_b = await cluster(2, max_sockets_per_user="2")
+    alice = await Api(http, node_a.url).register()
+    await sockets(node_a.url, alice.access_token)
+    on_b = await sockets(node_b.url, alice.access_token)
+    for node in (node_a, node_b):
+        assert_socket_cap(await refused(node.url, alice.access_token))
+    await on_b.close()
+    assert (await sockets(node_a.url, alice.access_token)).sio.connected

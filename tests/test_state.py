@@ -158,7 +158,7 @@ async def test_each_due_timer_is_claimed_exactly_once(state: State) -> None:
     keys = {f"timer-{i}" for i in range(60)}
     for key in keys:
         await state.schedule(key, now - 1, {"key": key})
-    claimers = [state] + _more_claimers(state, 3)
+    claimers = [state, *_more_claimers(state, 3)]
 
     async def claim_all(claimer: State) -> list[str]:
         taken: list[str] = []
