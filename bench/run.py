@@ -16,6 +16,7 @@ import os
 import platform
 import secrets
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -121,6 +122,8 @@ def parley_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
 
 
 def ensure_node_modules() -> None:
+    if not (shutil.which("node") and shutil.which("npm")):
+        raise SystemExit("the load generator needs Node.js 18+ and npm on PATH")
     if not (BENCH_DIR / "node_modules" / "socket.io-client").is_dir():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH_DIR, check=True)
 

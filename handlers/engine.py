@@ -71,11 +71,15 @@ def refuse_binary_packets(sio: socketio.AsyncServer) -> None:
     """Close the session of any client whose packet `JsonOnlyPacket` refuses.
 
     python-socketio's own message handler lets the decode error escape to python-engineio,
-    which only logs it and keeps the connection; this wrapper closes the session instead.
+    which only logs it and keeps the connection; this wrapper closes the session instead, and
+    drops what is left of a closed session's input (the rest of a long-polling payload).
     """
     handle: MessageHandler = sio.eio.handlers["message"]
 
     async def guarded(eio_sid: str, data: Any) -> None:
+        socket = sio.eio.sockets.get(eio_sid)
+        if socket is None or socket.closed or socket.closing:
+            return
         try:
             await handle(eio_sid, data)
         except PacketRefused as refused:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -15,18 +16,35 @@ from infra.settings import PROJECT_DIR
 APP_LABEL = "models"
 
 
+URL_DEFAULTS = {
+    # WAL (Tortoise's default) with NORMAL sync: durable across crashes, ~100x faster commits.
+    "sqlite": {"synchronous": "NORMAL"},
+    # Tortoise's asyncpg pool defaults to 5 connections: too few for a chat server.
+    "postgres": {"maxsize": "20"},
+}
+
+
+def _with_defaults(url: str) -> str:
+    """Add the dialect's default connection options the URL does not set itself."""
+    base, _, query = url.partition("?")
+    params = dict(parse_qsl(query))
+    for key, value in URL_DEFAULTS.get(connection_name(url), {}).items():
+        params.setdefault(key, value)
+    return f"{base}?{urlencode(params)}" if params else base
+
+
 def resolve_url(url: str) -> str:
-    """Make a relative SQLite path relative to the project, and create its folder."""
+    """Make a relative SQLite path relative to the project (creating its folder), and add
+    the dialect's default options."""
     prefix = "sqlite://"
     if not url.startswith(prefix) or url == "sqlite://:memory:":
-        return url
-    raw_path = url[len(prefix) :]
-    path = Path(raw_path.split("?", 1)[0])
+        return _with_defaults(url)
+    raw_path, _, query = url[len(prefix) :].partition("?")
+    path = Path(raw_path)
     if not path.is_absolute():
         path = PROJECT_DIR / path
     path.parent.mkdir(parents=True, exist_ok=True)
-    query = "?" + raw_path.split("?", 1)[1] if "?" in raw_path else ""
-    return f"{prefix}{path}{query}"
+    return _with_defaults(f"{prefix}{path}" + (f"?{query}" if query else ""))
 
 
 def connection_name(url: str) -> str:

@@ -22,11 +22,40 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 LOCK_POLL_SECONDS = 0.005
-"""How often a waiter retries a Redis lock (redis-py polls; its default 0.1 s is slow)."""
+"""How often a node's one waiter retries a Redis lock (redis-py polls; 0.1 s by default)."""
+LOCK_LEASE_SECONDS = 60.0
+"""A Redis lock whose holder died frees itself after this long."""
 
 
 class LockTimeout(Exception):
     """A lock was not acquired in time."""
+
+
+class KeyedLocks:
+    """asyncio locks by name, created on first use and dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout_seconds)
+            except TimeoutError as exc:
+                raise LockTimeout(key) from exc
+            try:
+                yield
+            finally:
+                lock.release()
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 @dataclass(frozen=True)
@@ -121,7 +150,7 @@ class MemoryState(State):
         self._sockets: dict[str, dict[str, float]] = {}
         self._timers: dict[str, tuple[float, dict[str, Any]]] = {}
         self._nodes: dict[str, tuple[int, float]] = {}
-        self._locks: dict[str, list] = {}
+        self._locks = KeyedLocks()
 
     async def take_token(self, key: str, rate: float, burst: int, cost: float = 1) -> float:
         now = time.monotonic()
@@ -212,23 +241,8 @@ class MemoryState(State):
     async def ping(self) -> None:
         return None
 
-    @asynccontextmanager
-    async def lock(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
-        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
-        entry[1] += 1
-        try:
-            try:
-                await asyncio.wait_for(entry[0].acquire(), timeout_seconds)
-            except TimeoutError as exc:
-                raise LockTimeout(key) from exc
-            try:
-                yield
-            finally:
-                entry[0].release()
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(key, None)
+    def lock(self, key: str, timeout_seconds: float) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(key, timeout_seconds)
 
 
 _TAKE_TOKEN = """
@@ -293,6 +307,7 @@ class RedisState(State):
         self._socket_up = redis.register_script(_SOCKET_UP)
         self._socket_down = redis.register_script(_SOCKET_DOWN)
         self._claim_due = redis.register_script(_CLAIM_DUE)
+        self._local = KeyedLocks()
 
     async def take_token(self, key: str, rate: float, burst: int, cost: float = 1) -> float:
         wait = float(
@@ -400,19 +415,26 @@ class RedisState(State):
 
     @asynccontextmanager
     async def lock(self, key: str, timeout_seconds: float) -> AsyncIterator[None]:
-        lock = self.redis.lock(
-            self.p + "lock:" + key,
-            timeout=timeout_seconds,
-            blocking_timeout=timeout_seconds,
-            sleep=LOCK_POLL_SECONDS,
-        )
-        if not await lock.acquire():
-            raise LockTimeout(key)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(LockError):
-                await lock.release()
+        """This node's waiters queue on a local lock; only its holder competes in Redis.
+
+        The Redis lock expires only if its holder's node dies: LOCK_LEASE_SECONDS is far
+        above any write's duration, and a live holder always releases it.
+        """
+        deadline = time.monotonic() + timeout_seconds
+        async with self._local.hold(key, timeout_seconds):
+            lock = self.redis.lock(
+                self.p + "lock:" + key,
+                timeout=max(LOCK_LEASE_SECONDS, timeout_seconds),
+                blocking_timeout=max(0.001, deadline - time.monotonic()),
+                sleep=LOCK_POLL_SECONDS,
+            )
+            if not await lock.acquire():
+                raise LockTimeout(key)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(LockError):
+                    await lock.release()
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -66,6 +66,7 @@ async def assert_session_gone(server, session_id: str) -> None:
     sio = server.app[SIO]
     assert session_id not in sio.eio.sockets or sio.eio.sockets[session_id].closed
     assert session_id not in sio.environ
+    assert sio.manager.sid_from_eio_sid(session_id, "/") is None
     assert not server.app[TRANSPORT].actors
 
 
@@ -129,7 +130,7 @@ async def test_attachment_packet_over_long_polling_closes_the_session(
     assert await session.post(connect_packet(alice.access_token)) == 200
     status, packets = await session.poll()
     assert status == 200 and packets[0].startswith("40"), packets
-    assert await session.post(ATTACHMENT_FLOOD, "bAAAA") == 200
+    assert await session.post(ATTACHMENT_FLOOD, "bAAAA", connect_packet(alice.access_token)) == 200
     status, packets = await session.poll()
     assert status == 400 or packets[-1] == "1", (status, packets)
     await assert_session_gone(server, session.handshake["sid"])
@@ -153,9 +154,7 @@ async def test_largest_legitimate_event_is_still_answered(server, api, http) -> 
     assert reply.startswith("437") and '"not_found"' in reply, reply[:200]
 
 
-async def test_body_over_max_event_bytes_closes_polling_session(
-    server, api, http, sockets
-) -> None:
+async def test_body_over_max_event_bytes_closes_polling_session(server, api, http, sockets) -> None:
     alice = await api.register()
     session = await PollingSession.open(http, str(server.make_url("")).rstrip("/"))
     assert await session.post(connect_packet(alice.access_token)) == 200
