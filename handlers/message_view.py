@@ -50,13 +50,16 @@ def _visible_to(message: Message, viewer: User) -> bool:
     return message.visibility == Visibility.VISIBLE or viewer.role == Role.ADMIN
 
 
-async def present_messages(messages: list[Message], viewer: User) -> list[MessageOut]:
+async def present_messages(
+    messages: list[Message], viewer: User, *, new: bool = False
+) -> list[MessageOut]:
     """Messages (with `attachment` fetched) as `viewer` sees them.
 
     Hidden messages reach non-admins as placeholders: no content, attachment, sticker or poll;
-    a deleted poll message is a tombstone without its poll.
+    a deleted poll message is a tombstone without its poll. `new`: just inserted, so there
+    are no reactions to look up.
     """
-    reactions = await reactions_for([m.id for m in messages]) if messages else {}
+    reactions = await reactions_for([m.id for m in messages]) if messages and not new else {}
     with_polls = [m.id for m in messages if m.type == MessageType.POLL and m.deleted_at is None]
     polls = await polls_of_messages(with_polls, viewer.id) if with_polls else {}
     out = []
@@ -88,5 +91,5 @@ async def present_messages(messages: list[Message], viewer: User) -> list[Messag
     return out
 
 
-async def present_message(message: Message, viewer: User) -> MessageOut:
-    return (await present_messages([message], viewer))[0]
+async def present_message(message: Message, viewer: User, *, new: bool = False) -> MessageOut:
+    return (await present_messages([message], viewer, new=new))[0]

@@ -69,7 +69,7 @@ async def send_message(ctx: Ctx, actor: Actor, cmd: SendMessageIn) -> MessageEnv
             if original is None:
                 raise
             return MessageEnvelope(message=await present_message(original, actor.user))
-        out = await present_message(message, actor.user)
+        out = await present_message(message, actor.user, new=True)
         await ctx.notify.emit("message:new", MessageEnvelope(message=out), chat_room(cmd.chat_id))
     return MessageEnvelope(message=out)
 

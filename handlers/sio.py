@@ -38,6 +38,7 @@ from handlers.cors import origin_policy
 from handlers.engine import (
     JsonOnlyPacket,
     OrjsonCodec,
+    close_session,
     close_socket,
     disable_websocket_compression,
     refuse_binary_packets,
@@ -218,10 +219,17 @@ class SocketTransport:
             log.exception("call grace period could not start for socket %s", sid)
 
     async def keepalive(self, node_id: str) -> None:
-        """Refresh this node's presence entries and heartbeat, so a dead node's expire."""
+        """Refresh this node's presence entries and heartbeat, so a dead node's expire.
+
+        Also a safety net for revocation: a socket whose session was revoked is dropped here
+        even if this node missed the control-bus message that normally does it at once.
+        """
         while True:
             try:
-                for actor in list(self.actors.values()):
+                for sid, actor in list(self.actors.items()):
+                    if await self.ctx.state.is_session_revoked(str(actor.session_id)):
+                        await self.sio.disconnect(sid)
+                        continue
                     await self.ctx.state.socket_up(
                         str(actor.user_id), str(actor.socket_id), presence.PRESENCE_TTL_SECONDS
                     )
@@ -240,6 +248,8 @@ class SocketTransport:
             await self.ctx.state.remove_node(node_id)
         except Exception:
             log.exception("could not leave the node registry; the entry expires by itself")
+        for eio_sid in list(self.sio.eio.sockets):
+            await close_session(self.sio, eio_sid)  # or aiohttp waits for their websockets
         await self.sio.shutdown()
 
     async def unknown_event(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
