@@ -10,9 +10,6 @@ from handlers.notify import chat_room
 from handlers.schemas.presence import PresenceOut
 from models import Membership, User
 
-PRESENCE_TTL_SECONDS = 60.0
-"""A socket entry lives this long unless its node refreshes it (a dead node's users go offline)."""
-
 
 async def chat_rooms_of(user_id: uuid.UUID) -> list[str]:
     chat_ids = await Membership.filter(user_id=user_id).values_list("chat_id", flat=True)
@@ -21,7 +18,9 @@ async def chat_rooms_of(user_id: uuid.UUID) -> list[str]:
 
 async def socket_connected(ctx: Ctx, actor: Actor) -> int:
     """Count the socket in; the user's first socket anywhere broadcasts `presence` online."""
-    live = await ctx.state.socket_up(str(actor.user_id), str(actor.socket_id), PRESENCE_TTL_SECONDS)
+    live = await ctx.state.socket_up(
+        str(actor.user_id), str(actor.socket_id), ctx.settings.presence_ttl_seconds
+    )
     if live == 1:
         await _broadcast(ctx, actor.user_id, True, actor.user.last_seen_at)
     return live

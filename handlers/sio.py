@@ -231,14 +231,16 @@ class SocketTransport:
                         await self.sio.disconnect(sid)
                         continue
                     await self.ctx.state.socket_up(
-                        str(actor.user_id), str(actor.socket_id), presence.PRESENCE_TTL_SECONDS
+                        str(actor.user_id),
+                        str(actor.socket_id),
+                        self.ctx.settings.presence_ttl_seconds,
                     )
                 await self.ctx.state.heartbeat_node(
-                    node_id, len(self.actors), presence.PRESENCE_TTL_SECONDS
+                    node_id, len(self.actors), self.ctx.settings.presence_ttl_seconds
                 )
             except Exception:
                 log.exception("keepalive failed; retrying")
-            await asyncio.sleep(presence.PRESENCE_TTL_SECONDS / 3)
+            await asyncio.sleep(self.ctx.settings.presence_ttl_seconds / 3)
 
     async def shutdown(self, node_id: str) -> None:
         """Graceful stop: close every socket (offline broadcasts go out), leave the registry."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.clients import Api
 from tests.test_messages import text
+from tests.waiting import eventually
 
 
 async def test_two_nodes_behave_as_one(cluster, http, sockets) -> None:
@@ -51,3 +52,26 @@ async def test_logout_on_one_node_disconnects_socket_on_other(cluster, http, soc
     )
     assert status == 204
     await client.wait_disconnected(timeout=1.0)
+
+
+async def test_a_dead_nodes_users_go_offline(cluster, http, sockets) -> None:
+    """A node killed outright runs no disconnect hooks: its presence entries expire instead."""
+    first, second = await cluster(2, presence_ttl_seconds="1")
+    api = Api(http, first.url)
+    alice, bob = await api.register(), await api.register()
+    on_first = await sockets(first.url, alice.access_token)
+    await sockets(second.url, bob.access_token)
+    await on_first.ok("chat:create", {"type": "dm", "user_id": bob.id})
+
+    async def bob_online() -> bool:
+        data = await on_first.ok("presence:get", {"user_ids": [bob.id]})
+        return data["presence"][bob.id]["online"]
+
+    assert await bob_online() is True
+    second.process.kill()
+    second.process.wait()
+    await eventually(lambda: _negate(bob_online), timeout=5.0)
+
+
+async def _negate(probe) -> bool:
+    return not await probe()
