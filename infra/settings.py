@@ -5,8 +5,11 @@ Names and defaults follow ../shared/OPERATIONS.md; `.env.example` lists every on
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -90,6 +93,7 @@ class Settings(BaseSettings):
     events_flood_limit: int = Field(100, ge=1)
     max_events_in_flight: int = Field(50, ge=0)
     max_sockets_per_user: int = Field(20, ge=1)
+    presence_ttl_seconds: float = Field(60, ge=1)
     connect_timeout_seconds: float = Field(5, gt=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -158,13 +162,22 @@ class Settings(BaseSettings):
         if self.jwt_secret:
             return self.jwt_secret
         path = self.data_dir / "jwt_secret"
-        if path.exists():
-            return path.read_text().strip()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        secret = secrets.token_urlsafe(48)
-        path.write_text(secret)
-        path.chmod(0o600)
-        return secret
+        if not path.exists():
+            _create_secret_file(path)
+        return path.read_text().strip()
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new secret readable by the owner only; when processes race, the first wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".jwt_secret.")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def describe_error(error: ValidationError) -> str:
