@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 import socketio
 from aiohttp import web
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from handlers import auth, timers
 from handlers.context import Ctx
 from handlers.cors import origin_middleware, origin_policy, setup_cors
 from handlers.engine import close_idle_sessions, polling_body_limit
+from handlers.errors import DomainError
 from handlers.http import CTX, errors_middleware, register_routes
 from handlers.notify import Notifier
 from handlers.realtime import SocketFanout
@@ -93,10 +95,7 @@ def _lifecycle(
     migrate: bool,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        if migrate:
-            await db.apply_migrations(settings.database_url)
-        await db.open_database(settings.database_url)
-        await bus.start(fanout.apply)
+        await _connect(settings, bus, fanout, migrate)
         await ctx.storage.open()
         await timers.recover_all(ctx)
         tasks = [
@@ -120,6 +119,21 @@ def _lifecycle(
         await _attempt("closing the database", db.close_database())
 
     return lifecycle
+
+
+async def _connect(settings: Settings, bus: MemoryBus, fanout: SocketFanout, migrate: bool) -> None:
+    """Open the database and join the control bus, or stop with a line naming the setting."""
+    try:
+        if migrate:
+            await db.apply_migrations(settings.database_url)
+        await db.open_database(settings.database_url)
+    except Exception as exc:
+        raise StartupError(f"cannot open the database (DATABASE_URL): {exc}") from exc
+    try:
+        await bus.start(fanout.apply)
+    except RedisError as exc:
+        await db.close_database()
+        raise StartupError(f"cannot reach Redis (REDIS_URL): {exc}") from exc
 
 
 async def _attempt(step: str, action: Awaitable[object]) -> None:
@@ -182,6 +196,10 @@ async def _create_admin(settings: Settings, command: AdminIn) -> str:
         await db.close_database()
 
 
+class StartupError(Exception):
+    """Something the server needs is out of reach; one line says what (no traceback)."""
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="server.py", description="Parley chat backend")
     parser.add_argument("--host", help="listen address (default HOST or 127.0.0.1)")
@@ -206,21 +224,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {describe_error(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
+    try:
+        _run(args, settings)
+    except ValidationError as exc:
+        print(f"error: {_describe_arguments(exc)}", file=sys.stderr)
+        return 2
+    except (StartupError, DomainError) as exc:
+        log.critical("%s", exc)
+        return 1
+    return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("migrations applied")
     elif args.command == "create-admin":
-        try:
-            command = AdminIn(email=args.email, password=args.password, username=args.username)
-        except ValidationError as exc:
-            print(f"error: {describe_error(exc)}", file=sys.stderr)
-            return 2
+        command = AdminIn(email=args.email, password=args.password, username=args.username)
         print(asyncio.run(_create_admin(settings, command)))
     elif args.workers > 1:
         serve_workers(settings, args.workers)
     else:
         serve(settings)
-    return 0
+
+
+def _describe_arguments(error: ValidationError) -> str:
+    """One line naming the offending command-line options."""
+    return "; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
 
 
 if __name__ == "__main__":

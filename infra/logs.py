@@ -24,4 +24,5 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    for chatty in ("aiohttp.access", "tortoise"):  # a line per request / per DB open and close
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 import pytest
 import socketio
+from aiohttp.test_utils import TestServer
 from jwt.warnings import InsecureKeyLengthWarning
 
 from models import AccountStatus, User
@@ -21,6 +22,13 @@ from tests.clients import EVENT_TIMEOUT
 from tests.conftest import JWT_SECRET
 
 AUTH_KEYS = {"user", "access_token", "refresh_token", "expires_in"}
+REGISTER, LOGIN = "/api/auth/register", "/api/auth/login"
+REFRESH, LOGOUT = "/api/auth/refresh", "/api/auth/logout"
+WRONG = "a wrong password"
+
+
+def base_url(server: TestServer) -> str:
+    return str(server.make_url("")).rstrip("/")
 
 
 def claims_of(token: str) -> dict[str, Any]:
@@ -100,7 +108,9 @@ def refusal_is(data: Any, code: str) -> bool:
 async def set_account_status(
     user_id: str, status: str, suspended_until: datetime | None = None
 ) -> None:
-    """Direct DB change: there is no admin API yet (the server shares this process's DB)."""
+    """Direct DB change, bypassing the admin API (which also revokes every session): the only
+    way to reach the checks on a suspended account's still-valid tokens. The server shares
+    this process's database."""
     await User.filter(id=user_id).update(
         account_status=AccountStatus(status), suspended_until=suspended_until
     )

@@ -14,6 +14,9 @@ from aiohttp.test_utils import TestServer
 
 from tests.auth_helpers import (
     FORGERIES,
+    LOGIN,
+    LOGOUT,
+    REFRESH,
     claims_of,
     delete_user,
     refusal_is,
@@ -23,8 +26,6 @@ from tests.auth_helpers import (
 )
 from tests.clients import PASSWORD, Account, Api, SocketClient
 from tests.waiting import eventually
-
-LOGIN, REFRESH, LOGOUT = "/api/auth/login", "/api/auth/refresh", "/api/auth/logout"
 
 
 def url_of(server: TestServer) -> str:
@@ -56,6 +57,7 @@ async def test_token_in_authorization_header_connects(
     assert refusal_is(
         await refused(url_of(server), headers={"Authorization": "Basic abc"}), "unauthorized"
     )
+    assert refusal_is(await refused(url_of(server), "garbage", headers=headers), "unauthorized")
 
 
 def _expiry(token: str) -> str:

@@ -155,3 +155,16 @@ async def test_unknown_routes_and_methods_answer_in_the_error_shape(api: Api) ->
 async def test_an_oversized_body_is_too_large(api: Api) -> None:
     status, body = await api.post("/api/auth/login", {"login": "x", "password": "p" * 200_000})
     assert status == 413 and body["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("enabled", [False, True], ids=["default", "WS_COMPRESSION"])
+async def test_websocket_compression_is_off_unless_enabled(
+    start_server: Callable[..., Awaitable[TestServer]], http: ClientSession, enabled: bool
+) -> None:
+    """Browsers offer permessage-deflate on every websocket; by default the server declines."""
+    server = await start_server(ws_compression=enabled)
+    url = server.make_url("/socket.io/").with_query(EIO="4", transport="websocket")
+    async with http.ws_connect(url, compress=15) as websocket:
+        opening = await websocket.receive_str()
+        assert opening.startswith("0{")
+        assert websocket.compress == (15 if enabled else 0)
