@@ -61,6 +61,7 @@ from handlers.schemas import receipts as rcp
 from handlers.schemas.auth import SocketRefreshIn
 from handlers.schemas.reactions import ReactionIn
 from handlers.schemas.sync import SyncIn
+from infra import bus
 from infra.metrics import EVENT_LATENCY, EVENTS_HANDLED, SOCKETS_CONNECTED
 from infra.settings import Settings
 
@@ -120,7 +121,9 @@ class Refused(socketio.exceptions.ConnectionRefusedError):
 
 def build_server(settings: Settings) -> socketio.AsyncServer:
     manager = (
-        socketio.AsyncRedisManager(settings.redis_url, channel="parley:socketio")
+        socketio.AsyncRedisManager(
+            settings.redis_url, channel=bus.channel(settings.redis_url, "socketio")
+        )
         if settings.redis_url
         else None
     )

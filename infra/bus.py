@@ -42,7 +42,7 @@ class MemoryBus:
 
 
 class RedisBus(MemoryBus):
-    def __init__(self, redis_url: str, channel: str = "parley:control") -> None:
+    def __init__(self, redis_url: str, channel: str) -> None:
         super().__init__()
         self._redis = Redis.from_url(redis_url)
         self._channel = channel
@@ -100,5 +100,12 @@ class RedisBus(MemoryBus):
         await self._redis.aclose()
 
 
+def channel(redis_url: str, name: str) -> str:
+    """A pub/sub channel name for this Redis database: channels are server-wide, databases
+    are not, so deployments (or test workers) on one Redis server must not share names."""
+    database = Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0)
+    return f"parley:{database}:{name}"
+
+
 def create_bus(redis_url: str | None) -> MemoryBus:
-    return RedisBus(redis_url) if redis_url else MemoryBus()
+    return RedisBus(redis_url, channel(redis_url, "control")) if redis_url else MemoryBus()

@@ -326,9 +326,9 @@ class RedisState(State):
             count, ttl = (
                 await pipe.get(self.p + "hits:" + key).pttl(self.p + "hits:" + key).execute()
             )
-        if count is None or ttl is None or ttl <= 0:
+        if count is None or ttl is None or ttl < 0:
             return 0, 0.0
-        return int(count), ttl / 1000
+        return int(count), max(ttl, 1) / 1000  # PTTL 0: under a millisecond left, still counting
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(
