@@ -20,7 +20,7 @@ from handlers.context import Ctx
 from handlers.errors import Conflict, Forbidden, NotFound
 from handlers.message_view import present_message
 from handlers.notify import chat_room, user_room
-from handlers.ordering import chat_order_lock, next_seq
+from handlers.ordering import append_message, chat_order_lock
 from handlers.schemas.calls import CallEndedOut, CallOut, EndReason
 from handlers.schemas.messages import MessageEnvelope
 from infra import video
@@ -115,22 +115,19 @@ async def finish(call: Call, reason: EndReason, conn: BaseDBAsyncClient) -> Mess
         .using_db(conn)
         .update(state=ParticipantState.LEFT, left_at=now)
     )
-    seq, change = await next_seq(call.chat_id, conn)
     meta = {
         "call_id": str(call.id),
         "kind": call.kind.value,
         "status": call.status.value,
         "duration_seconds": call.duration_seconds,
     }
-    return await Message.create(
-        chat_id=call.chat_id,
-        seq=seq,
-        change=change,
+    return await append_message(
+        call.chat_id,
+        conn,
         sender_id=call.initiator_id,
         type=MessageType.CALL,
         attachment=None,
         meta=meta,
-        using_db=conn,
     )
 
 

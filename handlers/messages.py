@@ -14,7 +14,7 @@ from handlers.context import Actor, Ctx
 from handlers.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited
 from handlers.message_view import present_message, present_messages
 from handlers.notify import chat_room, user_room
-from handlers.ordering import chat_order_lock, next_change, next_seq
+from handlers.ordering import append_message, chat_order_lock, next_change
 from handlers.schemas.messages import (
     DeletedOut,
     DeleteMessageIn,
@@ -78,11 +78,9 @@ async def _insert_message(
     actor: Actor, cmd: SendMessageIn, attachment: Attachment | None
 ) -> Message:
     async with in_transaction() as conn:
-        seq, change = await next_seq(cmd.chat_id, conn)
-        message = await Message.create(
-            chat_id=cmd.chat_id,
-            seq=seq,
-            change=change,
+        message = await append_message(
+            cmd.chat_id,
+            conn,
             client_id=cmd.client_id,
             sender_id=actor.user_id,
             type=MessageType(cmd.type),
@@ -91,7 +89,6 @@ async def _insert_message(
             sticker=cmd.sticker.model_dump(exclude_none=True) if cmd.sticker else None,
             reply_to_id=cmd.reply_to_id,
             encrypted=cmd.encrypted,
-            using_db=conn,
         )
         if attachment is not None and attachment.posted_at is None:
             await (

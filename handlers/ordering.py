@@ -16,13 +16,14 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from handlers.context import Ctx
 from handlers.errors import Unavailable
 from infra.state import LockTimeout
-from models import Chat
+from models import Chat, Message
 
 LOCK_TIMEOUT_SECONDS = 10.0
 
@@ -41,8 +42,8 @@ async def _locked_chat(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> Chat:
     return await Chat.filter(id=chat_id).select_for_update().using_db(conn).get()
 
 
-async def next_seq(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> tuple[int, int]:
-    """Reserve the next (seq, change) for a new message; bumps the chat's activity time."""
+async def append_message(chat_id: uuid.UUID, conn: BaseDBAsyncClient, **fields: Any) -> Message:
+    """Insert a message with the chat's next (seq, change); bumps the chat's activity time."""
     chat = await _locked_chat(chat_id, conn)
     seq, change = chat.last_seq + 1, chat.last_change + 1
     await (
@@ -50,7 +51,7 @@ async def next_seq(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> tuple[int, in
         .using_db(conn)
         .update(last_seq=seq, last_change=change, last_activity_at=datetime.now(UTC))
     )
-    return seq, change
+    return await Message.create(chat_id=chat_id, seq=seq, change=change, using_db=conn, **fields)
 
 
 async def next_change(chat_id: uuid.UUID, conn: BaseDBAsyncClient) -> int:

@@ -26,7 +26,7 @@ from handlers.message_lock import change_open_message
 from handlers.message_view import present_message
 from handlers.messages import take_send_token, visible_message
 from handlers.notify import chat_room
-from handlers.ordering import chat_order_lock, next_seq
+from handlers.ordering import append_message, chat_order_lock
 from handlers.poll_view import is_closed, present_poll
 from handlers.schemas.messages import MessageEnvelope
 from handlers.schemas.polls import CreatePollIn, PollEnvelope, PollIdIn, PollUpdatedOut, VoteIn
@@ -74,16 +74,13 @@ async def _created_before(actor: Actor, cmd: CreatePollIn) -> Message | None:
 
 async def _insert_poll(actor: Actor, cmd: CreatePollIn) -> tuple[Message, Poll]:
     async with in_transaction() as conn:
-        seq, change = await next_seq(cmd.chat_id, conn)
-        message = await Message.create(
-            chat_id=cmd.chat_id,
-            seq=seq,
-            change=change,
+        message = await append_message(
+            cmd.chat_id,
+            conn,
             client_id=cmd.client_id,
             sender_id=actor.user_id,
             type=MessageType.POLL,
             attachment=None,
-            using_db=conn,
         )
         poll = await Poll.create(
             message=message,
