@@ -1,4 +1,4 @@
-"""infra/state.py: the same cases against MemoryState and RedisState (real Redis).
+"""infra/state/: the same cases against MemoryState and RedisState (real Redis).
 
 Expiry cases use TTLs of a fraction of a second and wait for the state to change.
 """
