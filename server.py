@@ -20,7 +20,8 @@ from handlers.context import Ctx
 from handlers.cors import origin_middleware, origin_policy, setup_cors
 from handlers.engine import close_idle_sessions, polling_body_limit
 from handlers.errors import DomainError
-from handlers.http import CTX, errors_middleware, register_routes
+from handlers.http import register_routes
+from handlers.http_kit import CTX, errors_middleware
 from handlers.notify import Notifier
 from handlers.realtime import SocketFanout
 from handlers.schemas.auth import AdminIn

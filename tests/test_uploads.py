@@ -13,7 +13,7 @@ import pytest
 from aiohttp import ClientSession
 from PIL import Image
 
-from handlers.http import CTX
+from handlers.http_kit import CTX
 from tests.clients import Account, Api
 from tests.uploads_support import (
     HTML,
