@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from handlers import typing_indicators
+from tests.test_chat_list import counting_queries, person, populate
 from tests.test_messages import Room, make_room, text
 
 
@@ -160,3 +161,21 @@ async def test_reconnecting_client_loses_nothing(api, sockets, server) -> None:
 )
 async def test_sync_rejects_bad_payloads(room: Room, payload) -> None:
     assert (await room.bob.socket.error("sync", payload))["code"] == "bad_request"
+
+
+async def test_sync_query_count_does_not_grow_with_chats(api, sockets, server) -> None:
+    few, many, other = [await person(api, sockets, server) for _ in range(3)]
+    await populate(few, other, 2)
+    await populate(many, other, 9)
+    few_known, many_known = [
+        {"chats": {c["id"]: 0 for c in (await who.socket.ok("chat:list", {}))["chats"]}}
+        for who in (few, many)
+    ]
+    with counting_queries() as log_few:
+        few_data = await few.socket.ok("sync", few_known)
+    with counting_queries() as log_many:
+        many_data = await many.socket.ok("sync", many_known)
+    assert len(few_data["chats"]) == 2 and len(many_data["chats"]) == 9
+    counts = sorted(len(c["messages"]) for c in many_data["chats"].values())
+    assert counts == [2] + [3] * 8  # the first chat's newest was deleted for the caller only
+    assert len(log_few.statements) == len(log_many.statements), log_many.statements
