@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Subquery
@@ -51,7 +53,8 @@ async def send_message(ctx: Ctx, actor: Actor, cmd: SendMessageIn) -> MessageEnv
     """Commit a message with the chat's next seq; re-sending a client_id returns the original."""
     require_active(actor.user)
     await require_member(cmd.chat_id, actor.user_id)
-    existing = await _sent_before(actor, cmd)
+    kind = MessageType(cmd.type)
+    existing = await posted_before(actor, cmd.chat_id, cmd.client_id, kind)
     if existing is not None:
         return MessageEnvelope(message=await present_message(existing, actor.user))
     _check_content(ctx, cmd)
@@ -61,17 +64,34 @@ async def send_message(ctx: Ctx, actor: Actor, cmd: SendMessageIn) -> MessageEnv
         raise BadRequest(
             "reply_to_id is not a message of this chat", {"fields": {"reply_to_id": "unknown"}}
         )
-    async with chat_order_lock(ctx, cmd.chat_id):
+    insert = partial(_insert_message, actor, cmd, attachment)
+    return await post_message(ctx, actor, cmd.chat_id, cmd.client_id, kind, insert)
+
+
+async def post_message(
+    ctx: Ctx,
+    actor: Actor,
+    chat_id: uuid.UUID,
+    client_id: str,
+    kind: MessageType,
+    insert: Callable[[], Awaitable[Message]],
+) -> MessageEnvelope:
+    """Insert (one transaction), then `message:new`, under the chat's order lock.
+
+    A concurrent resend of the same client_id loses the unique-constraint race and gets the
+    original back, with nothing broadcast twice.
+    """
+    async with chat_order_lock(ctx, chat_id):
         try:
-            message = await _insert_message(actor, cmd, attachment)
+            message = await insert()
         except IntegrityError:
-            original = await _sent_before(actor, cmd)
+            original = await posted_before(actor, chat_id, client_id, kind)
             if original is None:
                 raise
             return MessageEnvelope(message=await present_message(original, actor.user))
-        out = await present_message(message, actor.user, new=True)
-        await ctx.notify.emit("message:new", MessageEnvelope(message=out), chat_room(cmd.chat_id))
-    return MessageEnvelope(message=out)
+        out = MessageEnvelope(message=await present_message(message, actor.user, new=True))
+        await ctx.notify.emit("message:new", out, chat_room(chat_id))
+    return out
 
 
 async def _insert_message(
@@ -99,12 +119,16 @@ async def _insert_message(
     return message
 
 
-async def _sent_before(actor: Actor, cmd: SendMessageIn) -> Message | None:
+async def posted_before(
+    actor: Actor, chat_id: uuid.UUID, client_id: str, kind: MessageType
+) -> Message | None:
+    """The caller's message with this client_id (sends are idempotent), or None; `conflict`
+    when the client_id was used for another chat or another kind of message."""
     message = await Message.get_or_none(
-        sender_id=actor.user_id, client_id=cmd.client_id
+        sender_id=actor.user_id, client_id=client_id
     ).select_related("attachment")
-    if message is not None and message.chat_id != cmd.chat_id:
-        raise Conflict("client_id was already used for another chat")
+    if message is not None and (message.chat_id != chat_id or message.type != kind):
+        raise Conflict("client_id was already used for another message")
     return message
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from handlers import timers
@@ -24,7 +24,7 @@ from handlers.context import Actor, Ctx
 from handlers.errors import BadRequest, Conflict, Forbidden, NotFound
 from handlers.message_lock import change_open_message
 from handlers.message_view import present_message
-from handlers.messages import take_send_token, visible_message
+from handlers.messages import post_message, posted_before, take_send_token, visible_message
 from handlers.notify import chat_room
 from handlers.ordering import append_message, chat_order_lock
 from handlers.poll_view import is_closed, present_poll
@@ -44,35 +44,19 @@ async def create_poll(ctx: Ctx, actor: Actor, cmd: CreatePollIn) -> MessageEnvel
     """A poll message with the chat's next seq; re-sending a client_id returns the original."""
     require_active(actor.user)
     await require_member(cmd.chat_id, actor.user_id)
-    message = await _created_before(actor, cmd)
+    message = await posted_before(actor, cmd.chat_id, cmd.client_id, MessageType.POLL)
     if message is not None:
         return MessageEnvelope(message=await present_message(message, actor.user))
     await take_send_token(ctx, actor)
-    async with chat_order_lock(ctx, cmd.chat_id):
-        try:
-            message, poll = await _insert_poll(actor, cmd)
-        except IntegrityError:
-            message = await _created_before(actor, cmd)
-            if message is None:
-                raise
-            return MessageEnvelope(message=await present_message(message, actor.user))
-        out = MessageEnvelope(message=await present_message(message, actor.user))
-        await ctx.notify.emit("message:new", out, chat_room(cmd.chat_id))
-    if poll.closes_at is not None:
+    insert = partial(_insert_poll, actor, cmd)
+    out = await post_message(ctx, actor, cmd.chat_id, cmd.client_id, MessageType.POLL, insert)
+    poll = out.message.poll
+    if poll is not None and poll.closes_at is not None and not poll.closed:
         await _schedule_close(ctx, poll.id, poll.closes_at)
     return out
 
 
-async def _created_before(actor: Actor, cmd: CreatePollIn) -> Message | None:
-    message = await Message.get_or_none(
-        sender_id=actor.user_id, client_id=cmd.client_id
-    ).select_related("attachment")
-    if message is not None and (message.chat_id != cmd.chat_id or message.type != MessageType.POLL):
-        raise Conflict("client_id was already used for another message")
-    return message
-
-
-async def _insert_poll(actor: Actor, cmd: CreatePollIn) -> tuple[Message, Poll]:
+async def _insert_poll(actor: Actor, cmd: CreatePollIn) -> Message:
     async with in_transaction() as conn:
         message = await append_message(
             cmd.chat_id,
@@ -96,7 +80,7 @@ async def _insert_poll(actor: Actor, cmd: CreatePollIn) -> tuple[Message, Poll]:
             [PollOption(poll=poll, position=i, text=text) for i, text in enumerate(cmd.options)],
             using_db=conn,
         )
-    return message, poll
+    return message
 
 
 async def vote(ctx: Ctx, actor: Actor, cmd: VoteIn) -> PollEnvelope:
