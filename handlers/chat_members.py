@@ -49,8 +49,7 @@ async def add_members(ctx: Ctx, actor: Actor, cmd: AddMembersIn) -> ChatEnvelope
             [Membership(chat_id=cmd.chat_id, user_id=user_id) for user_id in added],
             using_db=conn,
         )
-    for user_id in added:
-        await ctx.notify.join_chat(user_id, cmd.chat_id)
+    await ctx.notify.join_chat(added, cmd.chat_id)
     return await _announce_update(ctx, membership, [user_room(u) for u in added])
 
 

@@ -119,8 +119,7 @@ async def _announce_new(
     ctx: Ctx, actor: Actor, chat: Chat, member_ids: list[uuid.UUID]
 ) -> ChatEnvelope:
     """Move the members' sockets into the chat room, then `chat:new` to each member, once."""
-    for user_id in member_ids:
-        await ctx.notify.join_chat(user_id, chat.id)
+    await ctx.notify.join_chat(member_ids, chat.id)
     members = await members_of(ctx, chat.id)
     await ctx.notify.emit(
         "chat:new",

@@ -29,10 +29,10 @@ class Fanout(Protocol):
         self, event: str, data: dict[str, Any], room: str | list[str], skip_sid: str | None
     ) -> None: ...
 
-    async def join(self, user_id: str, room: str) -> None:
-        """Every socket of the user (on every node) joins `room`."""
+    async def join(self, user_ids: list[str], room: str) -> None:
+        """Every socket of these users (on every node) joins `room`."""
 
-    async def leave(self, user_id: str, room: str) -> None: ...
+    async def leave(self, user_ids: list[str], room: str) -> None: ...
 
     async def disconnect(self, member_room: str) -> None:
         """Disconnect every socket, on every node, in `member_room`."""
@@ -56,13 +56,14 @@ class Notifier:
         data = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
         await self.fanout.emit(event, data, room, skip_sid)
 
-    async def join_chat(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
-        if self.fanout is not None:
-            await self.fanout.join(str(user_id), chat_room(chat_id))
+    async def join_chat(self, user_ids: list[uuid.UUID], chat_id: uuid.UUID) -> None:
+        """The users' connected sockets, on every node, join the chat's room."""
+        if self.fanout is not None and user_ids:
+            await self.fanout.join([str(user_id) for user_id in user_ids], chat_room(chat_id))
 
     async def leave_chat(self, user_id: uuid.UUID, chat_id: uuid.UUID) -> None:
         if self.fanout is not None:
-            await self.fanout.leave(str(user_id), chat_room(chat_id))
+            await self.fanout.leave([str(user_id)], chat_room(chat_id))
 
     async def disconnect_session(self, session_id: uuid.UUID) -> None:
         if self.fanout is not None:

@@ -34,17 +34,17 @@ class SocketFanout:
     ) -> None:
         await self.sio.emit(event, data, to=room, skip_sid=skip_sid)
 
-    async def join(self, user_id: str, room: str) -> None:
-        for sid in await self._sockets_of(user_id):
+    async def join(self, user_ids: list[str], room: str) -> None:
+        for sid in await self._sockets_of(user_ids):
             await self.sio.enter_room(sid, room)
 
-    async def leave(self, user_id: str, room: str) -> None:
-        for sid in await self._sockets_of(user_id):
+    async def leave(self, user_ids: list[str], room: str) -> None:
+        for sid in await self._sockets_of(user_ids):
             await self.sio.leave_room(sid, room)
 
-    async def _sockets_of(self, user_id: str) -> list[str]:
+    async def _sockets_of(self, user_ids: list[str]) -> list[str]:
         """Socket ids to move: remote ones are forwarded by the Redis manager."""
-        sids = await self.state.user_socket_ids(user_id)
+        sids = await self.state.user_socket_ids(user_ids)
         if self.multi_node:
             return sids
         return [sid for sid in sids if self.sio.manager.is_connected(sid, NAMESPACE)]

@@ -103,6 +103,16 @@ async def test_sockets_are_counted_per_user(state: State) -> None:
     assert await state.live_sockets(["u1", "u2"]) == {"u1": 0, "u2": 1}
 
 
+async def test_socket_ids_of_many_users_in_one_call(state: State) -> None:
+    await state.socket_up("u1", "s1", 60)
+    await state.socket_up("u1", "s2", 60)
+    await state.socket_up("u2", "s3", 60)
+    await state.socket_up("u3", "s4", SHORT)
+    assert sorted(await state.user_socket_ids(["u1", "u2", "nobody"])) == ["s1", "s2", "s3"]
+    assert await state.user_socket_ids([]) == []
+    await eventually(lambda: _ids_are(state, ["u3"], []))
+
+
 async def test_socket_entries_expire_unless_refreshed(state: State) -> None:
     await state.socket_up("u", "short", SHORT)
     await state.socket_up("u", "long", 60)
@@ -111,6 +121,10 @@ async def test_socket_entries_expire_unless_refreshed(state: State) -> None:
     await eventually(lambda: _counts_are(state, {"u": 1, "v": 0}))
     assert await state.socket_up("v", "gone", 60) == 1
     assert await state.socket_down("u", "long") == 0
+
+
+async def _ids_are(state: State, user_ids: list[str], expected: list[str]) -> bool:
+    return sorted(await state.user_socket_ids(user_ids)) == expected
 
 
 async def _counts_are(state: State, expected: dict[str, int]) -> bool:

@@ -87,8 +87,8 @@ class State(ABC):
         """Live socket counts (expired entries ignored) for each user."""
 
     @abstractmethod
-    async def user_socket_ids(self, user_id: str) -> list[str]:
-        """The user's live socket ids, on every node."""
+    async def user_socket_ids(self, user_ids: list[str]) -> list[str]:
+        """The users' live socket ids, on every node (one round trip)."""
 
     @abstractmethod
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None: ...

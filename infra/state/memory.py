@@ -79,8 +79,8 @@ class MemoryState(State):
     async def live_sockets(self, user_ids: list[str]) -> dict[str, int]:
         return {user_id: len(self._live(user_id)) for user_id in user_ids}
 
-    async def user_socket_ids(self, user_id: str) -> list[str]:
-        return list(self._live(user_id))
+    async def user_socket_ids(self, user_ids: list[str]) -> list[str]:
+        return [socket_id for user_id in user_ids for socket_id in self._live(user_id)]
 
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None:
         self._flags[f"revoked:{session_id}"] = time.monotonic() + ttl_seconds

@@ -135,11 +135,15 @@ class RedisState(State):
             counts = await pipe.execute()
         return {user_id: int(count) for user_id, count in zip(user_ids, counts, strict=True)}
 
-    async def user_socket_ids(self, user_id: str) -> list[str]:
-        ids = await self.redis.zrangebyscore(
-            self.p + "sockets:" + user_id, f"({time.time()}", "+inf"
-        )
-        return [_text(socket_id) for socket_id in ids]
+    async def user_socket_ids(self, user_ids: list[str]) -> list[str]:
+        if not user_ids:
+            return []
+        now = time.time()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user_id in user_ids:
+                pipe.zrangebyscore(self.p + "sockets:" + user_id, f"({now}", "+inf")
+            per_user = await pipe.execute()
+        return [_text(socket_id) for ids in per_user for socket_id in ids]
 
     async def revoke_session(self, session_id: str, ttl_seconds: float) -> None:
         ms = max(1, int(ttl_seconds * 1000))
